@@ -1,0 +1,1 @@
+"""paymux: the shared core library of the platform (domain, ledger, channels, API glue, local mode)."""

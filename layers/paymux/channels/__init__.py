@@ -1,0 +1,1 @@
+"""Channel adapters: each hides one provider's protocol behind `ChannelAdapter`."""

@@ -1,0 +1,1 @@
+"""The domain: money, identifiers, models and state machines. Knows nothing of Lambda, HTTP or DynamoDB."""

@@ -1,0 +1,115 @@
+"""The one table schema. CDK, the local platform and the test fixtures all build the table from
+here, so they cannot drift. The item layout is documented in docs/ledger.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+GSI1 = "gsi1"
+GSI1_PARTITION_KEY = "gsi1pk"
+GSI1_SORT_KEY = "gsi1sk"
+TTL_ATTRIBUTE = "expiration"
+# Every item says what it is, so stream consumers (the outbox publisher) can filter on it.
+ENTITY_ATTRIBUTE = "entity"
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+
+KEY_ATTRIBUTES: tuple[str, ...] = (PARTITION_KEY, SORT_KEY, GSI1_PARTITION_KEY, GSI1_SORT_KEY)
+
+
+def create_table_request(table_name: str) -> dict[str, Any]:
+    """The `CreateTable` request for the ledger table (on-demand, stream on)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in KEY_ATTRIBUTES],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": GSI1,
+                "KeySchema": [
+                    {"AttributeName": GSI1_PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": GSI1_SORT_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
+    }
+
+
+def create_table(client: Any, table_name: str) -> None:
+    """Create the ledger table and turn on TTL; a no-op if it exists already."""
+    try:
+        client.create_table(**create_table_request(table_name))
+    except client.exceptions.ResourceInUseException:
+        return
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
+
+
+class Keys:
+    """Key builders for every item type. The only place that knows how keys are spelled."""
+
+    @staticmethod
+    def merchant(merchant_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"MCH#{merchant_id}", SORT_KEY: "MERCHANT"}
+
+    @staticmethod
+    def api_key(key_hash: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"KEY#{key_hash}", SORT_KEY: "KEY"}
+
+    @staticmethod
+    def payment(payment_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"PAY#{payment_id}", SORT_KEY: "PAYMENT"}
+
+    @staticmethod
+    def merchant_order_id(merchant_id: str, mode: str, merchant_order_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"MOID#{merchant_id}#{mode}#{merchant_order_id}", SORT_KEY: "MOID"}
+
+    @staticmethod
+    def refund(refund_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"RE#{refund_id}", SORT_KEY: "REFUND"}
+
+    @staticmethod
+    def merchant_refund_id(merchant_id: str, mode: str, merchant_refund_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"MRID#{merchant_id}#{mode}#{merchant_refund_id}", SORT_KEY: "MRID"}
+
+    @staticmethod
+    def event(event_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"EVT#{event_id}", SORT_KEY: "EVENT"}
+
+    @staticmethod
+    def webhook_endpoint(endpoint_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"WE#{endpoint_id}", SORT_KEY: "ENDPOINT"}
+
+    @staticmethod
+    def idempotency_partition(merchant_id: str, mode: str) -> str:
+        return f"IDEMPOTENCY#{merchant_id}#{mode}"
+
+
+class Collections:
+    """GSI1 partitions: the lists a merchant reads, newest first by ULID."""
+
+    @staticmethod
+    def payments(merchant_id: str, mode: str) -> str:
+        return f"MCH#{merchant_id}#{mode}#PAYMENTS"
+
+    @staticmethod
+    def events(merchant_id: str, mode: str) -> str:
+        return f"MCH#{merchant_id}#{mode}#EVENTS"
+
+    @staticmethod
+    def webhook_endpoints(merchant_id: str, mode: str) -> str:
+        return f"MCH#{merchant_id}#{mode}#WEBHOOK_ENDPOINTS"
+
+    @staticmethod
+    def refunds_of(payment_id: str) -> str:
+        return f"PAY#{payment_id}#REFUNDS"

@@ -1,0 +1,98 @@
+"""The one description of paymux's shape: functions, their routes, event rules and schedules.
+The CDK stack and the local platform are both built from it, so they cannot drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from paymux.domain.models import Channel
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    # API Gateway path template: `{name}` is a path parameter.
+    path: str
+    # Merchant routes need a secret key; provider webhooks and the OpenAPI document do not.
+    authenticated: bool = True
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    # The folder under functions/ holding `app.py` with `lambda_handler`.
+    source: str
+    description: str
+    routes: tuple[Route, ...] = ()
+    channel: Channel | None = None
+    memory_mb: int = 512
+    timeout_seconds: int = 29
+    # Provider SDKs or libraries only this function needs, beyond the shared layer.
+    requirements: tuple[str, ...] = ()
+    reserved_concurrency: int | None = None
+
+    @property
+    def handler(self) -> str:
+        return "app.lambda_handler"
+
+    @property
+    def module(self) -> str:
+        return f"functions.{self.source}.app"
+
+
+@dataclass(frozen=True)
+class Topology:
+    functions: tuple[FunctionSpec, ...]
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def function(self, name: str) -> FunctionSpec:
+        return next(f for f in self.functions if f.name == name)
+
+    def routes(self) -> list[tuple[Route, FunctionSpec]]:
+        return [(route, fn) for fn in self.functions for route in fn.routes]
+
+
+MERCHANT_API = FunctionSpec(
+    name="merchant-api",
+    source="merchant_api",
+    description="Channel-agnostic merchant API: payments, refunds, events, webhook endpoints",
+    routes=(
+        Route("GET", "/v1/payments"),
+        Route("GET", "/v1/payments/{payment_id}"),
+        Route("POST", "/v1/payments/{payment_id}/close"),
+        Route("POST", "/v1/payments/{payment_id}/refunds"),
+        Route("GET", "/v1/payments/{payment_id}/refunds"),
+        Route("GET", "/v1/refunds/{refund_id}"),
+        Route("GET", "/v1/events"),
+        Route("GET", "/v1/events/{event_id}"),
+        Route("POST", "/v1/webhook_endpoints"),
+        Route("GET", "/v1/webhook_endpoints"),
+        Route("DELETE", "/v1/webhook_endpoints/{endpoint_id}"),
+        Route("POST", "/v1/test/payments/{payment_id}/complete"),
+        Route("GET", "/openapi.json", authenticated=False),
+    ),
+)
+
+
+def channel_function(channel: Channel, *, requirements: tuple[str, ...] = (), concurrency: int = 50) -> FunctionSpec:
+    """A channel's own function: its payment-creation route and its provider webhook."""
+    return FunctionSpec(
+        name=f"channel-{channel.value}",
+        source=f"channel_{channel.value}",
+        description=f"{channel.value} channel: create payments, verify {channel.value} notifications",
+        channel=channel,
+        routes=(
+            Route("POST", f"/v1/channels/{channel.value}/payments"),
+            Route("POST", f"/webhooks/{channel.value}", authenticated=False),
+        ),
+        requirements=requirements,
+        reserved_concurrency=concurrency,
+    )
+
+
+TOPOLOGY = Topology(
+    functions=(
+        MERCHANT_API,
+        channel_function(Channel.ALIPAY),
+    )
+)
