@@ -18,7 +18,9 @@ class TableEnv(_Env):
 
 
 class SecretsEnv(_Env):
-    secrets_prefix: str = Field(default="paymux", description="Secrets Manager name prefix for channel credentials")
+    secrets_prefix: str = Field(
+        default="paymux", description="Secrets Manager name prefix for channel credentials"
+    )
     secrets_cache_seconds: int = Field(default=300, ge=0)
 
 
@@ -39,7 +41,7 @@ class PlatformSettings(TableEnv, SecretsEnv, ApiEnv, ObservabilityEnv):
 @cache
 def platform_settings() -> PlatformSettings:
     """Read and validate once per process (cold start); raises pydantic.ValidationError if missing."""
-    return PlatformSettings()  # type: ignore[call-arg]
+    return PlatformSettings()
 
 
 def env_names() -> list[str]:

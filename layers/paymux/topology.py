@@ -4,6 +4,7 @@ The CDK stack and the local platform are both built from it, so they cannot drif
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from paymux.domain.models import Channel
 
@@ -15,6 +16,41 @@ class Route:
     path: str
     # Merchant routes need a secret key; provider webhooks and the OpenAPI document do not.
     authenticated: bool = True
+
+
+# The bus's `source` for every paymux event.
+EVENT_SOURCE = "paymux"
+# Work a channel's function does after creation, delivered to it over its queue (issue 4 owns the names).
+CHANNEL_WORK_EVENTS: tuple[str, ...] = ("refund.created", "payment.close_requested")
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """Events on the bus that reach a function through an SQS queue with a dead-letter queue."""
+
+    name: str
+    detail_types: tuple[str, ...]
+    # Match only events whose `detail.channel` is this channel.
+    channel: Channel | None = None
+    batch_size: int = 10
+    # Receives before a message moves to the dead-letter queue.
+    max_receive_count: int = 5
+
+    def pattern(self) -> dict[str, Any]:
+        """The EventBridge event pattern (the deployed rule and the local emulator both use it)."""
+        pattern: dict[str, Any] = {"source": [EVENT_SOURCE], "detail-type": list(self.detail_types)}
+        if self.channel is not None:
+            pattern["detail"] = {"channel": [self.channel.value]}
+        return pattern
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A periodic invocation of a function with `{"action": action}` as its event detail."""
+
+    name: str
+    action: str
+    every_minutes: int
 
 
 @dataclass(frozen=True)
@@ -30,6 +66,9 @@ class FunctionSpec:
     # Provider SDKs or libraries only this function needs, beyond the shared layer.
     requirements: tuple[str, ...] = ()
     reserved_concurrency: int | None = None
+    # Bus events this function consumes (through its own queue) and its schedules.
+    rules: tuple[EventRule, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -50,6 +89,12 @@ class Topology:
 
     def routes(self) -> list[tuple[Route, FunctionSpec]]:
         return [(route, fn) for fn in self.functions for route in fn.routes]
+
+    def rules(self) -> list[tuple[EventRule, FunctionSpec]]:
+        return [(rule, fn) for fn in self.functions for rule in fn.rules]
+
+    def schedules(self) -> list[tuple[Schedule, FunctionSpec]]:
+        return [(schedule, fn) for fn in self.functions for schedule in fn.schedules]
 
 
 MERCHANT_API = FunctionSpec(
@@ -74,7 +119,9 @@ MERCHANT_API = FunctionSpec(
 )
 
 
-def channel_function(channel: Channel, *, requirements: tuple[str, ...] = (), concurrency: int = 50) -> FunctionSpec:
+def channel_function(
+    channel: Channel, *, requirements: tuple[str, ...] = (), concurrency: int = 50
+) -> FunctionSpec:
     """A channel's own function: its payment-creation route and its provider webhook."""
     return FunctionSpec(
         name=f"channel-{channel.value}",
@@ -87,6 +134,8 @@ def channel_function(channel: Channel, *, requirements: tuple[str, ...] = (), co
         ),
         requirements=requirements,
         reserved_concurrency=concurrency,
+        rules=(EventRule(f"{channel.value}-work", CHANNEL_WORK_EVENTS, channel=channel),),
+        schedules=(Schedule(f"{channel.value}-status-sync", action="status_sync", every_minutes=5),),
     )
 
 

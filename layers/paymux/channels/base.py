@@ -6,6 +6,7 @@ The core calls it; it never calls the core.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -113,6 +114,20 @@ class NotificationTarget:
 Notification = ChannelPaymentState | ChannelRefundState
 
 
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of a provider's daily statement, for reconciliation against the ledger."""
+
+    kind: str  # "payment" or "refund"
+    payment_id: str
+    amount: int
+    currency: str
+    occurred_at: int
+    channel_transaction_id: str | None = None
+    refund_id: str | None = None
+    fee: int | None = None
+
+
 class ChannelAdapter(Protocol):
     """One provider's protocol. Every method raises `ChannelError` when the provider fails and
     `NotificationRejected` when a notification does not verify."""
@@ -130,9 +145,13 @@ class ChannelAdapter(Protocol):
 
     def close_payment(self, credentials: ChannelCredentials, payment: Payment) -> None: ...
 
-    def refund(self, credentials: ChannelCredentials, payment: Payment, refund: Refund) -> ChannelRefundState: ...
+    def refund(
+        self, credentials: ChannelCredentials, payment: Payment, refund: Refund
+    ) -> ChannelRefundState: ...
 
-    def query_refund(self, credentials: ChannelCredentials, payment: Payment, refund: Refund) -> ChannelRefundState: ...
+    def query_refund(
+        self, credentials: ChannelCredentials, payment: Payment, refund: Refund
+    ) -> ChannelRefundState: ...
 
     def notification_target(self, request: ProviderRequest) -> NotificationTarget:
         """Read the object a notification names, without trusting it. Raises NotificationRejected
@@ -148,6 +167,10 @@ class ChannelAdapter(Protocol):
         """The answer the provider expects: Alipay `success`/`fail`, WeChat JSON, ..."""
         ...
 
+    def download_statement(self, credentials: ChannelCredentials, day: date) -> list[StatementLine]:
+        """The provider's statement of `day` (the provider's own time zone), parsed."""
+        ...
+
 
 class ChannelSandbox(Protocol):
     """The built-in sandbox: plays the provider's side offline."""
@@ -158,7 +181,20 @@ class ChannelSandbox(Protocol):
         self, credentials: ChannelCredentials, payment: Payment, outcome: PaymentStatus, notify_path: str
     ) -> ProviderRequest:
         """The provider's real, signed notification of `payment` reaching `outcome`, ready to POST
-        to `notify_path` on the platform."""
+        to `notify_path` on the platform. Also records the outcome in the sandbox's own trade state,
+        so a later query answers the same."""
+        ...
+
+    def refund_notification_for(
+        self,
+        credentials: ChannelCredentials,
+        payment: Payment,
+        refund: Refund,
+        outcome: RefundStatus,
+        notify_path: str,
+    ) -> ProviderRequest | None:
+        """The provider's signed refund notification, or None where the provider sends none (Alipay
+        answers refunds synchronously)."""
         ...
 
 

@@ -31,8 +31,11 @@ def _package(channel: Channel) -> object:
     try:
         return import_module(_PACKAGES[channel])
     except ModuleNotFoundError:
-        raise InvalidRequest(f"Channel {channel} is not available on this platform yet",
-                             param="channel", code="channel_unavailable") from None
+        raise InvalidRequest(
+            f"Channel {channel} is not available on this platform yet",
+            param="channel",
+            code="channel_unavailable",
+        ) from None
 
 
 def load_adapter(channel: Channel, sandbox_store: SandboxStore) -> ChannelAdapter:

@@ -30,7 +30,7 @@ def serialize(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def serialize_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)
+    return dict(_serializer.serialize(value))
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:

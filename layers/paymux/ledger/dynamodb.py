@@ -6,7 +6,7 @@ concurrency: a payment never moves backwards, is never paid twice, is never refu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -44,6 +44,7 @@ from paymux.ledger.schema import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -89,19 +90,35 @@ class DynamoLedger:
         Raises DuplicateMerchantOrderId if the merchant already used that order id in this mode.
         """
         payment_item = self._item(
-            Keys.payment(payment.id), "payment", payment,
+            Keys.payment(payment.id),
+            "payment",
+            payment,
             gsi=(Collections.payments(payment.merchant_id, payment.mode), payment.id),
         )
         claim = codec.serialize(
-            {**Keys.merchant_order_id(payment.merchant_id, payment.mode, payment.merchant_order_id),
-             ENTITY_ATTRIBUTE: "merchant_order_id", "payment_id": payment.id}
+            {
+                **Keys.merchant_order_id(payment.merchant_id, payment.mode, payment.merchant_order_id),
+                ENTITY_ATTRIBUTE: "merchant_order_id",
+                "payment_id": payment.id,
+            }
         )
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": self.table_name, "Item": claim, "ConditionExpression": _NOT_EXISTS}},
-                    {"Put": {"TableName": self.table_name, "Item": payment_item,
-                             "ConditionExpression": _NOT_EXISTS}},
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": claim,
+                            "ConditionExpression": _NOT_EXISTS,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": payment_item,
+                            "ConditionExpression": _NOT_EXISTS,
+                        }
+                    },
                     self._put_event(event),
                 ]
             )
@@ -118,7 +135,9 @@ class DynamoLedger:
         _check_scope(payment.merchant_id, payment.mode, scope, f"No such payment: {payment_id}")
         return payment
 
-    def find_payment_id_by_merchant_order_id(self, scope: MerchantScope, merchant_order_id: str) -> str | None:
+    def find_payment_id_by_merchant_order_id(
+        self, scope: MerchantScope, merchant_order_id: str
+    ) -> str | None:
         key = Keys.merchant_order_id(scope.merchant_id, scope.mode, merchant_order_id)
         item = self.client.get_item(TableName=self.table_name, Key=_key(key), ConsistentRead=True).get("Item")
         return str(codec.deserialize(item)["payment_id"]) if item else None
@@ -126,12 +145,20 @@ class DynamoLedger:
     def list_payments(
         self, scope: MerchantScope, filters: PaymentFilter, limit: int, starting_after: str | None
     ) -> Page[Payment]:
-        lower = boundary_id(IdPrefix.PAYMENT, filters.created_gte, upper=False) if filters.created_gte else None
-        upper = boundary_id(IdPrefix.PAYMENT, filters.created_lte, upper=True) if filters.created_lte else None
+        lower = (
+            boundary_id(IdPrefix.PAYMENT, filters.created_gte, upper=False) if filters.created_gte else None
+        )
+        upper = (
+            boundary_id(IdPrefix.PAYMENT, filters.created_lte, upper=True) if filters.created_lte else None
+        )
         conditions = {"channel": filters.channel, "status": filters.status}
         return self._list(
-            Collections.payments(scope.merchant_id, scope.mode), Payment, limit, starting_after,
-            lower=lower or f"{IdPrefix.PAYMENT}_", upper=upper or f"{IdPrefix.PAYMENT}_~",
+            Collections.payments(scope.merchant_id, scope.mode),
+            Payment,
+            limit,
+            starting_after,
+            lower=lower or f"{IdPrefix.PAYMENT}_",
+            upper=upper or f"{IdPrefix.PAYMENT}_~",
             equals={k: v for k, v in conditions.items() if v is not None},
         )
 
@@ -153,19 +180,11 @@ class DynamoLedger:
             **changes.extra,
         }
         values = {k: v for k, v in values.items() if v is not None}
-        sources = sources_of(target)
-        names = {f"#a{i}": name for i, name in enumerate(values)} | {"#status": "status", "#v": "version"}
-        attr_values = {f":a{i}": codec.serialize_value(v) for i, v in enumerate(values.values())}
-        attr_values |= {f":s{i}": codec.serialize_value(s.value) for i, s in enumerate(sources)}
-        attr_values[":one"] = codec.serialize_value(1)
-        update = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))) + ", #v = #v + :one"
-        condition = f"#status IN ({', '.join(f':s{i}' for i in range(len(sources)))})"
+        update = self._status_update(Keys.payment(payment.id), values, sources_of(target), bump_version=True)
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Update": {"TableName": self.table_name, "Key": _key(Keys.payment(payment.id)),
-                                "UpdateExpression": update, "ConditionExpression": condition,
-                                "ExpressionAttributeNames": names, "ExpressionAttributeValues": attr_values}},
+            self._transact(
+                [
+                    update,
                     self._put_event(event),
                 ]
             )
@@ -187,31 +206,56 @@ class DynamoLedger:
         if limit < 0:
             raise RefundExceedsAmount("The refund is larger than the payment", param="amount")
         items: list[dict[str, Any]] = [
-            {"Update": {
-                "TableName": self.table_name, "Key": _key(Keys.payment(payment.id)),
-                "UpdateExpression": "ADD #reserved :amount SET #updated = :updated",
-                "ConditionExpression": "#status = :succeeded AND #reserved <= :limit",
-                "ExpressionAttributeNames": {"#reserved": "amount_refund_reserved", "#status": "status",
-                                             "#updated": "updated"},
-                "ExpressionAttributeValues": {
-                    ":amount": codec.serialize_value(refund.amount),
-                    ":updated": codec.serialize_value(refund.created),
-                    ":succeeded": codec.serialize_value(PaymentStatus.SUCCEEDED.value),
-                    ":limit": codec.serialize_value(limit),
-                },
-            }},
-            {"Put": {"TableName": self.table_name, "ConditionExpression": _NOT_EXISTS,
-                     "Item": self._item(Keys.refund(refund.id), "refund", refund,
-                                        gsi=(Collections.refunds_of(payment.id), refund.id))}},
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _key(Keys.payment(payment.id)),
+                    "UpdateExpression": "ADD #reserved :amount SET #updated = :updated",
+                    "ConditionExpression": "#status = :succeeded AND #reserved <= :limit",
+                    "ExpressionAttributeNames": {
+                        "#reserved": "amount_refund_reserved",
+                        "#status": "status",
+                        "#updated": "updated",
+                    },
+                    "ExpressionAttributeValues": {
+                        ":amount": codec.serialize_value(refund.amount),
+                        ":updated": codec.serialize_value(refund.created),
+                        ":succeeded": codec.serialize_value(PaymentStatus.SUCCEEDED.value),
+                        ":limit": codec.serialize_value(limit),
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "ConditionExpression": _NOT_EXISTS,
+                    "Item": self._item(
+                        Keys.refund(refund.id),
+                        "refund",
+                        refund,
+                        gsi=(Collections.refunds_of(payment.id), refund.id),
+                    ),
+                }
+            },
             self._put_event(event),
         ]
         if refund.merchant_refund_id:
-            claim = {**Keys.merchant_refund_id(refund.merchant_id, refund.mode, refund.merchant_refund_id),
-                     ENTITY_ATTRIBUTE: "merchant_refund_id", "refund_id": refund.id}
-            items.append({"Put": {"TableName": self.table_name, "Item": codec.serialize(claim),
-                                  "ConditionExpression": _NOT_EXISTS}})
+            claim = {
+                **Keys.merchant_refund_id(refund.merchant_id, refund.mode, refund.merchant_refund_id),
+                ENTITY_ATTRIBUTE: "merchant_refund_id",
+                "refund_id": refund.id,
+            }
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": codec.serialize(claim),
+                        "ConditionExpression": _NOT_EXISTS,
+                    }
+                }
+            )
         try:
-            self.client.transact_write_items(TransactItems=items)
+            self._transact(items)
         except ClientError as error:
             failed = _failed_conditions(error)
             if not any(failed):
@@ -219,13 +263,19 @@ class DynamoLedger:
             if failed[0]:
                 current = self.get_payment(payment.id)
                 if current.status is not PaymentStatus.SUCCEEDED:
-                    raise InvalidTransition(f"Payment {payment.id} is {current.status}; only a succeeded "
-                                            "payment can be refunded") from None
+                    raise InvalidTransition(
+                        f"Payment {payment.id} is {current.status}; only a succeeded payment can be refunded"
+                    ) from None
                 raise RefundExceedsAmount(
                     f"Refunds would exceed the payment: {current.amount_refund_reserved} of "
-                    f"{current.amount} is already refunded or pending", param="amount") from None
-            raise Conflict(f"merchant_refund_id {refund.merchant_refund_id!r} was already used",
-                           param="merchant_refund_id", code="duplicate_merchant_refund_id") from None
+                    f"{current.amount} is already refunded or pending",
+                    param="amount",
+                ) from None
+            raise Conflict(
+                f"merchant_refund_id {refund.merchant_refund_id!r} was already used",
+                param="merchant_refund_id",
+                code="duplicate_merchant_refund_id",
+            ) from None
 
     def get_refund(self, refund_id: str, scope: MerchantScope | None = None) -> Refund:
         refund = self._get(Keys.refund(refund_id), Refund, f"No such refund: {refund_id}")
@@ -233,40 +283,62 @@ class DynamoLedger:
         return refund
 
     def list_refunds(self, payment_id: str, limit: int, starting_after: str | None) -> Page[Refund]:
-        return self._list(Collections.refunds_of(payment_id), Refund, limit, starting_after,
-                          lower=f"{IdPrefix.REFUND}_", upper=f"{IdPrefix.REFUND}_~")
+        return self._list(
+            Collections.refunds_of(payment_id),
+            Refund,
+            limit,
+            starting_after,
+            lower=f"{IdPrefix.REFUND}_",
+            upper=f"{IdPrefix.REFUND}_~",
+        )
 
     def transition_refund(
-        self, refund: Refund, target: RefundStatus, updated: int, event: Event,
-        channel_refund_id: str | None = None, failure_code: str | None = None,
+        self,
+        refund: Refund,
+        target: RefundStatus,
+        updated: int,
+        event: Event,
+        channel_refund_id: str | None = None,
+        failure_code: str | None = None,
         failure_message: str | None = None,
     ) -> Refund:
         """Settle a pending refund: a success counts it in `amount_refunded`, a failure releases its
         reservation. Raises InvalidTransition if the refund was settled already."""
-        values = {k: v for k, v in {"status": target.value, "updated": updated,
-                                    "channel_refund_id": channel_refund_id, "failure_code": failure_code,
-                                    "failure_message": failure_message}.items() if v is not None}
-        sources = refund_sources_of(target)
-        names = {f"#a{i}": name for i, name in enumerate(values)} | {"#status": "status"}
-        attr_values = {f":a{i}": codec.serialize_value(v) for i, v in enumerate(values.values())}
-        attr_values |= {f":s{i}": codec.serialize_value(s.value) for i, s in enumerate(sources)}
+        values = {
+            k: v
+            for k, v in {
+                "status": target.value,
+                "updated": updated,
+                "channel_refund_id": channel_refund_id,
+                "failure_code": failure_code,
+                "failure_message": failure_message,
+            }.items()
+            if v is not None
+        }
         payment_attribute, delta = (
-            ("amount_refunded", refund.amount) if target is RefundStatus.SUCCEEDED
+            ("amount_refunded", refund.amount)
+            if target is RefundStatus.SUCCEEDED
             else ("amount_refund_reserved", -refund.amount)
         )
         try:
-            self.client.transact_write_items(TransactItems=[
-                {"Update": {"TableName": self.table_name, "Key": _key(Keys.refund(refund.id)),
-                            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))),
-                            "ConditionExpression": f"#status IN ({', '.join(f':s{i}' for i in range(len(sources)))})",
-                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": attr_values}},
-                {"Update": {"TableName": self.table_name, "Key": _key(Keys.payment(refund.payment_id)),
+            self._transact(
+                [
+                    self._status_update(Keys.refund(refund.id), values, refund_sources_of(target)),
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": _key(Keys.payment(refund.payment_id)),
                             "UpdateExpression": "ADD #attr :delta SET #updated = :updated",
                             "ExpressionAttributeNames": {"#attr": payment_attribute, "#updated": "updated"},
-                            "ExpressionAttributeValues": {":delta": codec.serialize_value(delta),
-                                                          ":updated": codec.serialize_value(updated)}}},
-                self._put_event(event),
-            ])
+                            "ExpressionAttributeValues": {
+                                ":delta": codec.serialize_value(delta),
+                                ":updated": codec.serialize_value(updated),
+                            },
+                        }
+                    },
+                    self._put_event(event),
+                ]
+            )
         except ClientError as error:
             if _failed_conditions(error)[:1] == [True]:
                 raise InvalidTransition(f"Refund {refund.id} can no longer become {target}") from None
@@ -283,17 +355,28 @@ class DynamoLedger:
     def list_events(
         self, scope: MerchantScope, event_type: str | None, limit: int, starting_after: str | None
     ) -> Page[Event]:
-        return self._list(Collections.events(scope.merchant_id, scope.mode), Event, limit, starting_after,
-                          lower=f"{IdPrefix.EVENT}_", upper=f"{IdPrefix.EVENT}_~",
-                          equals={"type": event_type} if event_type else {})
+        return self._list(
+            Collections.events(scope.merchant_id, scope.mode),
+            Event,
+            limit,
+            starting_after,
+            lower=f"{IdPrefix.EVENT}_",
+            upper=f"{IdPrefix.EVENT}_~",
+            equals={"type": event_type} if event_type else {},
+        )
 
     # -- webhook endpoints -------------------------------------------------------------------
 
     def put_webhook_endpoint(self, endpoint: WebhookEndpoint) -> None:
         self.client.put_item(
-            TableName=self.table_name, ConditionExpression=_NOT_EXISTS,
-            Item=self._item(Keys.webhook_endpoint(endpoint.id), "webhook_endpoint", endpoint,
-                            gsi=(Collections.webhook_endpoints(endpoint.merchant_id, endpoint.mode), endpoint.id)),
+            TableName=self.table_name,
+            ConditionExpression=_NOT_EXISTS,
+            Item=self._item(
+                Keys.webhook_endpoint(endpoint.id),
+                "webhook_endpoint",
+                endpoint,
+                gsi=(Collections.webhook_endpoints(endpoint.merchant_id, endpoint.mode), endpoint.id),
+            ),
         )
 
     def get_webhook_endpoint(self, endpoint_id: str, scope: MerchantScope) -> WebhookEndpoint:
@@ -305,19 +388,27 @@ class DynamoLedger:
     def list_webhook_endpoints(
         self, scope: MerchantScope, limit: int, starting_after: str | None
     ) -> Page[WebhookEndpoint]:
-        return self._list(Collections.webhook_endpoints(scope.merchant_id, scope.mode), WebhookEndpoint, limit,
-                          starting_after, lower=f"{IdPrefix.WEBHOOK_ENDPOINT}_",
-                          upper=f"{IdPrefix.WEBHOOK_ENDPOINT}_~")
+        return self._list(
+            Collections.webhook_endpoints(scope.merchant_id, scope.mode),
+            WebhookEndpoint,
+            limit,
+            starting_after,
+            lower=f"{IdPrefix.WEBHOOK_ENDPOINT}_",
+            upper=f"{IdPrefix.WEBHOOK_ENDPOINT}_~",
+        )
 
     def delete_webhook_endpoint(self, endpoint_id: str, scope: MerchantScope) -> None:
         """Delete an endpoint of this merchant and mode; raises NotFound for anyone else's."""
         try:
             self.client.delete_item(
-                TableName=self.table_name, Key=_key(Keys.webhook_endpoint(endpoint_id)),
+                TableName=self.table_name,
+                Key=_key(Keys.webhook_endpoint(endpoint_id)),
                 ConditionExpression="#m = :m AND #mode = :mode",
                 ExpressionAttributeNames={"#m": "merchant_id", "#mode": "mode"},
-                ExpressionAttributeValues={":m": codec.serialize_value(scope.merchant_id),
-                                           ":mode": codec.serialize_value(scope.mode.value)},
+                ExpressionAttributeValues={
+                    ":m": codec.serialize_value(scope.merchant_id),
+                    ":mode": codec.serialize_value(scope.mode.value),
+                },
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -326,31 +417,75 @@ class DynamoLedger:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _item(self, keys: dict[str, str], entity: str, model: BaseModel,
-              gsi: tuple[str, str] | None = None) -> dict[str, Any]:
+    def _item(
+        self, keys: dict[str, str], entity: str, model: BaseModel, gsi: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {**model.model_dump(mode="json"), **keys, ENTITY_ATTRIBUTE: entity}
         if gsi:
             values[GSI1_PARTITION_KEY], values[GSI1_SORT_KEY] = gsi
         return codec.serialize(values)
 
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        self.client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", items))
+
+    def _status_update(
+        self, keys: dict[str, str], values: dict[str, Any], sources: list[Any], *, bump_version: bool = False
+    ) -> dict[str, Any]:
+        """A transaction item that sets `values` only if the item's status is one of `sources`."""
+        names = {f"#a{i}": name for i, name in enumerate(values)} | {"#status": "status"}
+        attr_values = {f":a{i}": codec.serialize_value(v) for i, v in enumerate(values.values())}
+        attr_values |= {f":s{i}": codec.serialize_value(s.value) for i, s in enumerate(sources)}
+        update = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
+        if bump_version:
+            names["#v"] = "version"
+            attr_values[":one"] = codec.serialize_value(1)
+            update += ", #v = #v + :one"
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _key(keys),
+                "UpdateExpression": update,
+                "ConditionExpression": f"#status IN ({', '.join(f':s{i}' for i in range(len(sources)))})",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": attr_values,
+            }
+        }
+
     def _put_event(self, event: Event) -> dict[str, Any]:
-        item = self._item(Keys.event(event.id), "event", event,
-                          gsi=(Collections.events(event.merchant_id, event.mode), event.id))
+        item = self._item(
+            Keys.event(event.id),
+            "event",
+            event,
+            gsi=(Collections.events(event.merchant_id, event.mode), event.id),
+        )
         return {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": _NOT_EXISTS}}
 
     def _get(self, keys: dict[str, str], model: type[M], missing: str) -> M:
-        item = self.client.get_item(TableName=self.table_name, Key=_key(keys), ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self.table_name, Key=_key(keys), ConsistentRead=True).get(
+            "Item"
+        )
         if not item:
             raise NotFound(missing)
         return _model(item, model)
 
     def _list(
-        self, collection: str, model: type[M], limit: int, starting_after: str | None, *,
-        lower: str, upper: str, equals: dict[str, str] | None = None,
+        self,
+        collection: str,
+        model: type[M],
+        limit: int,
+        starting_after: str | None,
+        *,
+        lower: str,
+        upper: str,
+        equals: dict[str, str] | None = None,
     ) -> Page[M]:
         # The partition is the caller's own collection, so a forged cursor can only move within it.
         if starting_after is not None:
             upper = min(upper, starting_after)
+        if upper < lower:
+            # A cursor before the range (or a forged one): nothing to list, and DynamoDB refuses a
+            # BETWEEN whose bounds are reversed.
+            return Page(data=[], has_more=False)
         found: list[M] = []
         for item in self._query_desc(collection, lower, upper, equals or {}):
             if starting_after is not None and item[GSI1_SORT_KEY]["S"] == starting_after:
@@ -360,12 +495,20 @@ class DynamoLedger:
                 break
         return Page(data=found[:limit], has_more=len(found) > limit)
 
-    def _query_desc(self, collection: str, lower: str, upper: str, equals: dict[str, str]) -> Iterator[dict[str, Any]]:
+    def _query_desc(
+        self, collection: str, lower: str, upper: str, equals: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
         names = {"#pk": GSI1_PARTITION_KEY, "#sk": GSI1_SORT_KEY}
-        values = {":pk": codec.serialize_value(collection), ":lo": codec.serialize_value(lower),
-                  ":hi": codec.serialize_value(upper)}
+        values = {
+            ":pk": codec.serialize_value(collection),
+            ":lo": codec.serialize_value(lower),
+            ":hi": codec.serialize_value(upper),
+        }
         request: dict[str, Any] = {
-            "TableName": self.table_name, "IndexName": GSI1, "ScanIndexForward": False, "Limit": _QUERY_PAGE,
+            "TableName": self.table_name,
+            "IndexName": GSI1,
+            "ScanIndexForward": False,
+            "Limit": _QUERY_PAGE,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :lo AND :hi",
         }
         if equals:
@@ -415,5 +558,3 @@ def _failed_conditions(error: ClientError) -> list[bool]:
         inside = message[message.find("[") + 1 : message.rfind("]")]
         return [part.strip() == "ConditionalCheckFailed" for part in inside.split(",")]
     return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-
-

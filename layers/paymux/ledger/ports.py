@@ -53,7 +53,9 @@ class Ledger(Protocol):
 
     def create_payment(self, payment: Payment, event: Event) -> None: ...
     def get_payment(self, payment_id: str, scope: MerchantScope | None = None) -> Payment: ...
-    def find_payment_id_by_merchant_order_id(self, scope: MerchantScope, merchant_order_id: str) -> str | None: ...
+    def find_payment_id_by_merchant_order_id(
+        self, scope: MerchantScope, merchant_order_id: str
+    ) -> str | None: ...
     def list_payments(
         self, scope: MerchantScope, filters: PaymentFilter, limit: int, starting_after: str | None
     ) -> Page[Payment]: ...
@@ -65,8 +67,13 @@ class Ledger(Protocol):
     def get_refund(self, refund_id: str, scope: MerchantScope | None = None) -> Refund: ...
     def list_refunds(self, payment_id: str, limit: int, starting_after: str | None) -> Page[Refund]: ...
     def transition_refund(
-        self, refund: Refund, target: RefundStatus, updated: int, event: Event,
-        channel_refund_id: str | None = None, failure_code: str | None = None,
+        self,
+        refund: Refund,
+        target: RefundStatus,
+        updated: int,
+        event: Event,
+        channel_refund_id: str | None = None,
+        failure_code: str | None = None,
         failure_message: str | None = None,
     ) -> Refund: ...
 

@@ -1,0 +1,140 @@
+"""The merchant API function: every channel-agnostic route. Thin: parse, call the core, respond."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from paymux.api.handler import build_lambda_handler
+from paymux.api.openapi import include_channel_routes, openapi_document
+from paymux.api.pages import Limit, StartingAfter, page_of
+from paymux.api.request import merchant_scope, public_base_url
+from paymux.api.resolver import build_resolver
+from paymux.api.schemas import (
+    CompleteTestPaymentBody,
+    CreatedWebhookEndpointOut,
+    CreateRefundBody,
+    CreateWebhookEndpointBody,
+    EventList,
+    EventOut,
+    PaymentList,
+    PaymentOut,
+    RefundList,
+    RefundOut,
+    WebhookEndpointList,
+    WebhookEndpointOut,
+)
+from paymux.channels.http import send
+from paymux.domain.representation import event_object, payment_object, refund_object, webhook_endpoint_object
+from paymux.domain.states import PaymentStatus
+from paymux.ledger.ports import PaymentFilter
+from paymux.runtime import event_service, payment_service
+
+app = build_resolver()
+
+
+@app.get("/v1/payments/<payment_id>", tags=["payments"])
+def get_payment(payment_id: str) -> PaymentOut:
+    return PaymentOut.model_validate(
+        payment_object(payment_service().get_payment(merchant_scope(app), payment_id))
+    )
+
+
+@app.get("/v1/payments", tags=["payments"])
+def list_payments(
+    limit: Limit = 10,
+    starting_after: StartingAfter = None,
+    merchant_order_id: Annotated[str | None, Query()] = None,
+    channel: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query()] = None,
+    created_gte: Annotated[int | None, Query(alias="created[gte]")] = None,
+    created_lte: Annotated[int | None, Query(alias="created[lte]")] = None,
+) -> PaymentList:
+    filters = PaymentFilter(channel=channel, status=status, created_gte=created_gte, created_lte=created_lte)
+    page = payment_service().list_payments(
+        merchant_scope(app), filters, limit, starting_after, merchant_order_id
+    )
+    return PaymentList.model_validate(page_of(page, payment_object, "/v1/payments"))
+
+
+@app.post("/v1/payments/<payment_id>/close", tags=["payments"])
+def close_payment(payment_id: str) -> PaymentOut:
+    return PaymentOut.model_validate(
+        payment_object(payment_service().close_payment(merchant_scope(app), payment_id))
+    )
+
+
+@app.post("/v1/payments/<payment_id>/refunds", status_code=201, tags=["refunds"])
+def create_refund(payment_id: str, body: Annotated[CreateRefundBody, Body()]) -> Response[RefundOut]:
+    refund = payment_service().create_refund(merchant_scope(app), payment_id, body.to_command())
+    return Response(201, "application/json", RefundOut.model_validate(refund_object(refund)))
+
+
+@app.get("/v1/payments/<payment_id>/refunds", tags=["refunds"])
+def list_refunds(payment_id: str, limit: Limit = 10, starting_after: StartingAfter = None) -> RefundList:
+    page = payment_service().list_refunds(merchant_scope(app), payment_id, limit, starting_after)
+    return RefundList.model_validate(page_of(page, refund_object, f"/v1/payments/{payment_id}/refunds"))
+
+
+@app.get("/v1/refunds/<refund_id>", tags=["refunds"])
+def get_refund(refund_id: str) -> RefundOut:
+    return RefundOut.model_validate(
+        refund_object(payment_service().get_refund(merchant_scope(app), refund_id))
+    )
+
+
+@app.get("/v1/events/<event_id>", tags=["events"])
+def get_event(event_id: str) -> EventOut:
+    return EventOut.model_validate(event_object(event_service().get_event(merchant_scope(app), event_id)))
+
+
+@app.get("/v1/events", tags=["events"])
+def list_events(
+    limit: Limit = 10,
+    starting_after: StartingAfter = None,
+    type: Annotated[str | None, Query()] = None,
+) -> EventList:
+    page = event_service().list_events(merchant_scope(app), type, limit, starting_after)
+    return EventList.model_validate(page_of(page, event_object, "/v1/events"))
+
+
+@app.post("/v1/webhook_endpoints", status_code=201, tags=["webhook endpoints"])
+def create_webhook_endpoint(
+    body: Annotated[CreateWebhookEndpointBody, Body()],
+) -> Response[CreatedWebhookEndpointOut]:
+    endpoint = event_service().create_endpoint(
+        merchant_scope(app), body.url, body.enabled_events, body.description
+    )
+    out = CreatedWebhookEndpointOut.model_validate(webhook_endpoint_object(endpoint, include_secret=True))
+    return Response(201, "application/json", out)
+
+
+@app.get("/v1/webhook_endpoints", tags=["webhook endpoints"])
+def list_webhook_endpoints(limit: Limit = 10, starting_after: StartingAfter = None) -> WebhookEndpointList:
+    page = event_service().list_endpoints(merchant_scope(app), limit, starting_after)
+    return WebhookEndpointList.model_validate(page_of(page, webhook_endpoint_object, "/v1/webhook_endpoints"))
+
+
+@app.delete("/v1/webhook_endpoints/<endpoint_id>", tags=["webhook endpoints"])
+def delete_webhook_endpoint(endpoint_id: str) -> WebhookEndpointOut:
+    endpoint = event_service().delete_endpoint(merchant_scope(app), endpoint_id)
+    return WebhookEndpointOut.model_validate(webhook_endpoint_object(endpoint))
+
+
+@app.post("/v1/test/payments/<payment_id>/complete", tags=["test mode"])
+def complete_test_payment(payment_id: str, body: Annotated[CompleteTestPaymentBody, Body()]) -> PaymentOut:
+    payment = payment_service().complete_test_payment(
+        merchant_scope(app), payment_id, PaymentStatus(body.outcome), public_base_url(app), send
+    )
+    return PaymentOut.model_validate(payment_object(payment))
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    return Response(200, "application/json", openapi_document(app))
+
+
+include_channel_routes(app)
+lambda_handler = build_lambda_handler(app)

@@ -1,0 +1,67 @@
+"""The process's shared dependencies, built lazily on first use (never at import), once per cold
+start. Tests build their own and pass them in instead."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from paymux.channels.credentials import SecretsCredentialStore
+from paymux.ledger.dynamodb import DynamoLedger
+from paymux.ledger.sandbox_store import DynamoSandboxStore
+from paymux.services.credentials import CredentialResolver
+from paymux.services.events import EventService
+from paymux.services.merchants import MerchantService
+from paymux.services.payments import PaymentService
+from paymux.settings import platform_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+# Lambda times out at 29 s behind API Gateway: fail fast and let the caller retry instead.
+_AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    return boto3.client("dynamodb", config=_AWS_CONFIG)
+
+
+@cache
+def secrets_client() -> SecretsManagerClient:
+    return boto3.client("secretsmanager", config=_AWS_CONFIG)
+
+
+@cache
+def ledger() -> DynamoLedger:
+    return DynamoLedger(platform_settings().table_name, dynamodb_client())
+
+
+@cache
+def sandbox_store() -> DynamoSandboxStore:
+    return DynamoSandboxStore(platform_settings().table_name, dynamodb_client())
+
+
+@cache
+def credential_store() -> SecretsCredentialStore:
+    settings = platform_settings()
+    return SecretsCredentialStore(secrets_client(), settings.secrets_prefix, settings.secrets_cache_seconds)
+
+
+@cache
+def merchant_service() -> MerchantService:
+    return MerchantService(ledger())
+
+
+@cache
+def payment_service() -> PaymentService:
+    return PaymentService(ledger(), CredentialResolver(credential_store()), sandbox_store())
+
+
+@cache
+def event_service() -> EventService:
+    return EventService(ledger())
