@@ -1,6 +1,7 @@
 """Hypothesis drives random sequences of notifications, closes and refunds through the real services
-and ledger (on moto) and checks the invariants after every step (PAYMUX_STATE_MACHINE_EXAMPLES=200 for a longer hunt): a payment never moves backwards,
-is paid at most once, is never refunded past its amount, and every change has exactly one event."""
+and ledger (on moto) and checks the invariants after every step: a payment never moves backwards,
+is paid at most once, is never refunded past its amount, and every change has exactly one event.
+Set PAYMUX_STATE_MACHINE_EXAMPLES=200 for a longer hunt."""
 
 from __future__ import annotations
 
