@@ -21,16 +21,23 @@ NOT_AFTER = datetime(2124, 1, 1, tzinfo=UTC)
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "paymux sandbox"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "paymux sandbox"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _certificate(
-    subject: str, key: rsa.RSAPrivateKey, issuer: x509.Certificate | None, issuer_key: rsa.RSAPrivateKey,
-    *, ca: bool, serial: int,
+    subject: str,
+    key: rsa.RSAPrivateKey,
+    issuer: x509.Certificate | None,
+    issuer_key: rsa.RSAPrivateKey,
+    *,
+    ca: bool,
+    serial: int,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
@@ -54,15 +61,28 @@ def main(folder: Path) -> None:
     root = _certificate("paymux sandbox UnionPay root CA", root_key, None, root_key, ca=True, serial=1)
     middle = _certificate("paymux sandbox UnionPay middle CA", middle_key, root, root_key, ca=True, serial=2)
     gateway = _certificate(
-        "041@Zpaymux-sandbox@00040000:SIGN@00000001", gateway_key, middle, middle_key, ca=False,
+        "041@Zpaymux-sandbox@00040000:SIGN@00000001",
+        gateway_key,
+        middle,
+        middle_key,
+        ca=False,
         serial=69_026_276_696,
     )
     merchant = _certificate(
-        "041@Zpaymux-sandbox@777290000000001@00000002", merchant_key, root, root_key, ca=False,
+        "041@Zpaymux-sandbox@777290000000001@00000002",
+        merchant_key,
+        root,
+        root_key,
+        ca=False,
         serial=68_759_585_097,
     )
     pem = serialization.Encoding.PEM
-    for name, cert in {"root_ca": root, "middle_ca": middle, "gateway_cert": gateway, "merchant_cert": merchant}.items():
+    for name, cert in {
+        "root_ca": root,
+        "middle_ca": middle,
+        "gateway_cert": gateway,
+        "merchant_cert": merchant,
+    }.items():
         (folder / f"{name}.pem").write_bytes(cert.public_bytes(pem))
     for name, key in {"gateway_key": gateway_key, "merchant_key": merchant_key}.items():
         (folder / f"{name}.pem").write_bytes(

@@ -12,8 +12,6 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
-
 from paymux.api.channel_function import build_channel_router
 from paymux.topology import MERCHANT_API, TOPOLOGY
 
@@ -38,7 +36,9 @@ def include_channel_routes(app: APIGatewayRestResolver) -> None:
 
 @cache
 def openapi_document(app: APIGatewayRestResolver) -> str:
-    """The document of `app`, built once per process."""
+    """The document of `app`, built once per process (its models load only when it is asked for)."""
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
     return app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,

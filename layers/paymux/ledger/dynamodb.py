@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from paymux.domain.errors import (
     Conflict,
     DuplicateMerchantOrderId,
+    InvalidRequest,
     InvalidTransition,
     NotFound,
     RefundExceedsAmount,
@@ -200,8 +201,11 @@ class DynamoLedger:
         """Reserve the refund against the payment, write it and its event, all or nothing.
 
         Raises RefundExceedsAmount if the reserved refunds would pass the paid amount,
-        InvalidTransition if the payment is not succeeded, Conflict if `merchant_refund_id` is taken.
+        InvalidTransition if the payment is not succeeded, Conflict if `merchant_refund_id` is taken,
+        InvalidRequest if the amount is not positive (a negative one would release reserved amount).
         """
+        if refund.amount <= 0:
+            raise InvalidRequest("A refund amount must be a positive integer", param="amount")
         limit = payment.amount - refund.amount
         if limit < 0:
             raise RefundExceedsAmount("The refund is larger than the payment", param="amount")
