@@ -5,6 +5,8 @@ concurrency: a payment never moves backwards, is never paid twice, is never refu
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 _NOT_EXISTS = "attribute_not_exists(pk)"
+_CONFLICT_RETRIES = 4
 _QUERY_PAGE = 100
 
 
@@ -430,7 +433,16 @@ class DynamoLedger:
         return codec.serialize(values)
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
-        self.client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", items))
+        """Run a transaction, retrying (with jitter) only when DynamoDB cancelled it for a conflict
+        with another transaction on the same items: the conditions decide who wins, not the timing."""
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                self.client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", items))
+                return
+            except ClientError as error:
+                if attempt == _CONFLICT_RETRIES or not _only_conflicts(error):
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
 
     def _status_update(
         self, keys: dict[str, str], values: dict[str, Any], sources: list[Any], *, bump_version: bool = False
@@ -546,6 +558,14 @@ def _check_scope(merchant_id: str, mode: str, scope: MerchantScope | None, missi
     # revealed.
     if scope is not None and (merchant_id != scope.merchant_id or mode != scope.mode):
         raise NotFound(missing)
+
+
+def _only_conflicts(error: ClientError) -> bool:
+    """A cancelled transaction none of whose conditions failed, but which collided with another."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    codes = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+    return "TransactionConflict" in codes and codes <= {"TransactionConflict", "None", None}
 
 
 def _failed_conditions(error: ClientError) -> list[bool]:
