@@ -52,6 +52,14 @@ class Schedule:
     action: str
     every_minutes: int
 
+    def event(self) -> dict[str, Any]:
+        """What the function receives each time: shaped like a bus event, so one parser reads both."""
+        return {
+            "source": EVENT_SOURCE,
+            "detail-type": "paymux.schedule",
+            "detail": {"schedule": self.name, "action": self.action},
+        }
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -131,6 +139,7 @@ def channel_function(
         routes=(
             Route("POST", f"/v1/channels/{channel.value}/payments"),
             Route("POST", f"/webhooks/{channel.value}", authenticated=False),
+            Route("POST", f"/webhooks/{channel.value}/{{notify_target}}", authenticated=False),
         ),
         requirements=requirements,
         reserved_concurrency=concurrency,
@@ -143,5 +152,9 @@ TOPOLOGY = Topology(
     functions=(
         MERCHANT_API,
         channel_function(Channel.ALIPAY),
+        channel_function(Channel.WECHATPAY),
+        # UnionPay needs nothing beyond the layer: signing is hand-written on `cryptography`.
+        channel_function(Channel.UNIONPAY),
+        channel_function(Channel.STRIPE, requirements=("stripe==16.1.0",)),
     )
 )

@@ -55,6 +55,17 @@ def build_channel_router(channel: Channel) -> Router:
             headers=answer.headers,
         )
 
+    # Providers whose notifications name the object only inside an encrypted resource (WeChat Pay)
+    # are given a notify URL ending in the payment or refund id; the adapter reads it from the path.
+    @router.post(
+        f"/webhooks/{channel.value}/<notify_target>",
+        summary=f"{channel} notifications about one payment or refund (provider protocol)",
+        tags=["webhooks"],
+        operation_id=f"{channel.value}_object_notification",
+    )
+    def provider_object_notification(notify_target: str) -> Response[Any]:  # noqa: ARG001 - read by the adapter
+        return provider_notification()
+
     return router
 
 
