@@ -49,7 +49,7 @@ class _NotStored(Exception):
 
 def idempotency_middleware(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
     event = app.current_event
-    key = event.get_header_value(HEADER, None, case_sensitive=False)
+    key = event.headers.get(HEADER)  # Powertools headers are case-insensitive
     if event.http_method != "POST" or not event.path.startswith("/v1/") or key is None:
         return next_middleware(app)
     if not 0 < len(key) <= _MAX_KEY_LENGTH:

@@ -29,8 +29,8 @@ def public_base_url(app: BaseRouter) -> str:
     if configured:
         return configured.rstrip("/")
     event: APIGatewayProxyEvent = app.current_event  # type: ignore[assignment]
-    proto = event.get_header_value("x-forwarded-proto", "https", case_sensitive=False) or "https"
-    host = event.get_header_value("host", None, case_sensitive=False) or event.request_context.domain_name
+    proto = event.headers.get("x-forwarded-proto") or "https"  # Powertools headers are case-insensitive
+    host = event.headers.get("host") or event.request_context.domain_name
     stage = event.request_context.stage
     # execute-api hosts carry the stage in the path; custom domains and the local platform do not.
     prefix = f"/{stage}" if host and host.endswith(".amazonaws.com") and stage and stage != "$default" else ""
