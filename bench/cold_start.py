@@ -31,10 +31,20 @@ print(time.perf_counter() - start)
 
 
 def sample(body: str) -> float:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers'}{os.pathsep}{ROOT}", "AWS_DEFAULT_REGION": "us-east-1",
-           "PYTHONDONTWRITEBYTECODE": "1"}
-    out = subprocess.run([sys.executable, "-c", TIMER.format(body=body)], capture_output=True, text=True,
-                         env=env, check=True, cwd=ROOT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'layers'}{os.pathsep}{ROOT}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", TIMER.format(body=body)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 

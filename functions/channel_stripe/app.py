@@ -1,0 +1,8 @@
+"""The stripe channel's function: payment creation and Stripe notifications."""
+
+from __future__ import annotations
+
+from paymux.api.channel_function import channel_lambda_handler
+from paymux.domain.models import Channel
+
+lambda_handler = channel_lambda_handler(Channel.STRIPE)
