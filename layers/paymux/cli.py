@@ -111,7 +111,7 @@ def set_channel_credentials(args: argparse.Namespace) -> int:
     DynamoLedger(deployment.table_name, dynamodb).get_merchant(args.merchant)
     adapter = load_adapter(channel, DynamoSandboxStore(deployment.table_name, dynamodb))
     try:
-        adapter.credentials_model.model_validate(values)
+        adapter.credentials_model.model_validate(values, context={"mode": args.mode})
     except ValidationError as error:
         raise CommandError(
             f"{args.config} is not a valid {channel} configuration:\n{_describe(error)}"

@@ -35,7 +35,8 @@ class CredentialResolver:
                 param="channel",
             )
         try:
-            return adapter.credentials_model.model_validate(stored)
+            # The mode lets a model refuse credentials of the other mode (a Stripe sk_live_ key in test).
+            return adapter.credentials_model.model_validate(stored, context={"mode": mode.value})
         except ValidationError:
             # The field names are safe to show; the values are secrets and are not.
             raise ChannelNotConfigured(
