@@ -8,8 +8,13 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 PYTEST := $(BIN)/pytest
 DDB_LOCAL := .cache/dynamodb-local/DynamoDBLocal.jar
+CDK := node_modules/.bin/cdk
+STAGE ?= dev
+# jsii (the CDK's bridge to Node.js) warns on every start when Node.js is past its end of life.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+export CDK_DISABLE_VERSION_CHECK ?= 1
 
-.PHONY: help run test lint typecheck unit integration e2e interop infra bench openapi dynamodb-local clean
+.PHONY: help run test lint typecheck unit integration e2e interop infra synth deploy bench openapi dynamodb-local clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -55,8 +60,18 @@ interop: $(STAMP) ## the providers' own SDKs against paymux
 e2e: $(STAMP) ## real HTTP against the local platform
 	$(PYTEST) -q tests/e2e
 
-infra: $(STAMP) ## the CDK stack: synth, assertions, cfn-lint, cdk-nag
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(CDK)
+
+infra: $(STAMP) $(CDK) ## the CDK stack: synth, assertions, parity, cfn-lint, cdk-nag
 	$(PYTEST) -q tests/infra
+
+synth: $(STAMP) $(CDK) ## cdk synth STAGE=dev|prod (builds the layer and function assets with pip)
+	$(CDK) synth -c stage=$(STAGE)
+
+deploy: $(STAMP) $(CDK) ## cdk deploy STAGE=dev|prod with your own AWS credentials (docs/deploy.md)
+	$(CDK) deploy -c stage=$(STAGE)
 
 bench: $(STAMP) ## benchmarks that print figures
 	$(BIN)/python bench/cold_start.py
@@ -65,4 +80,4 @@ openapi: $(STAMP) ## regenerate docs/openapi.json
 	$(BIN)/python -m paymux.api.openapi > docs/openapi.json
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache node_modules cdk.out

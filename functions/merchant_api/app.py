@@ -18,7 +18,6 @@ from paymux.api.schemas import (
     CreateRefundBody,
     CreateWebhookEndpointBody,
     EventList,
-    EventOut,
     PaymentList,
     PaymentOut,
     RefundList,
@@ -29,8 +28,9 @@ from paymux.api.schemas import (
 from paymux.channels.http import send
 from paymux.domain.representation import event_object, payment_object, refund_object, webhook_endpoint_object
 from paymux.domain.states import PaymentStatus
+from paymux.events.representation import EventWithDeliveriesOut, event_with_deliveries
 from paymux.ledger.ports import PaymentFilter
-from paymux.runtime import event_service, payment_service
+from paymux.runtime import event_service, notifier, payment_service
 
 app = build_resolver()
 
@@ -86,8 +86,18 @@ def get_refund(refund_id: str) -> RefundOut:
 
 
 @app.get("/v1/events/<event_id>", tags=["events"])
-def get_event(event_id: str) -> EventOut:
-    return EventOut.model_validate(event_object(event_service().get_event(merchant_scope(app), event_id)))
+def get_event(event_id: str) -> EventWithDeliveriesOut:
+    scope = merchant_scope(app)
+    event = event_service().get_event(scope, event_id)
+    return event_with_deliveries(event, notifier().history(scope, event_id))
+
+
+@app.post("/v1/events/<event_id>/redeliver", status_code=202, tags=["events"])
+def redeliver_event(event_id: str) -> Response[EventWithDeliveriesOut]:
+    scope = merchant_scope(app)
+    event = event_service().get_event(scope, event_id)
+    history = notifier().redeliver(scope, event_id)
+    return Response(202, "application/json", event_with_deliveries(event, history))
 
 
 @app.get("/v1/events", tags=["events"])

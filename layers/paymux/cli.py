@@ -4,6 +4,8 @@
     paymux merchants create NAME                 a merchant and its test and live secret keys (JSON)
     paymux channels set MERCHANT CHANNEL --mode test|live --config FILE
                                                  store a merchant's channel credentials
+    paymux events tail                           print a merchant's events as they happen
+    paymux webhooks listen --forward-to URL      forward each new event, signed, to a local URL
 
 `merchants` and `channels` act on a `Deployment`: today the running local platform, found through its
 state file; a deployed stack resolves to the same shape (its table, secrets prefix and region), so the
@@ -151,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", required=True, metavar="FILE", help="the credentials as a JSON object ('-': stdin)"
     )
     set_.set_defaults(run=set_channel_credentials)
+
+    from paymux.events.cli import add_event_commands
+
+    add_event_commands(commands)
     return parser
 
 

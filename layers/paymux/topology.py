@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from paymux.domain.models import Channel
+from paymux.domain.models import Channel, EventType
+from paymux.ledger.schema import ENTITY_ATTRIBUTE
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,9 @@ class Route:
 # The bus's `source` for every paymux event.
 EVENT_SOURCE = "paymux"
 # Work a channel's function does after creation, delivered to it over its queue (issue 4 owns the names).
-CHANNEL_WORK_EVENTS: tuple[str, ...] = ("refund.created", "payment.close_requested")
+CHANNEL_WORK_EVENTS: tuple[str, ...] = (EventType.REFUND_CREATED.value, EventType.PAYMENT_CLOSED.value)
+# Every event a merchant can receive (the notifier's rule).
+ALL_EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,25 @@ class EventRule:
         if self.channel is not None:
             pattern["detail"] = {"channel": [self.channel.value]}
         return pattern
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """The ledger table's stream feeding a function in batches, filtered before invocation."""
+
+    # The Lambda event filter pattern (the local stream poller applies the same one).
+    filter_pattern: dict[str, Any]
+    batch_size: int = 100
+    # Retries of a failing batch before its records are given up on (to the on-failure queue).
+    max_retry_attempts: int = 20
+    bisect_on_error: bool = True
+
+
+# New event items only: what the outbox publisher puts on the bus.
+NEW_EVENT_ITEMS: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {ENTITY_ATTRIBUTE: {"S": ["event"]}}},
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +99,9 @@ class FunctionSpec:
     # Bus events this function consumes (through its own queue) and its schedules.
     rules: tuple[EventRule, ...] = ()
     schedules: tuple[Schedule, ...] = ()
+    # The table stream this function consumes, if any, and whether it puts events on the bus.
+    stream: StreamSource | None = None
+    publishes_events: bool = False
 
     @property
     def handler(self) -> str:
@@ -118,6 +143,7 @@ MERCHANT_API = FunctionSpec(
         Route("GET", "/v1/refunds/{refund_id}"),
         Route("GET", "/v1/events"),
         Route("GET", "/v1/events/{event_id}"),
+        Route("POST", "/v1/events/{event_id}/redeliver"),
         Route("POST", "/v1/webhook_endpoints"),
         Route("GET", "/v1/webhook_endpoints"),
         Route("DELETE", "/v1/webhook_endpoints/{endpoint_id}"),
@@ -148,9 +174,30 @@ def channel_function(
     )
 
 
+PUBLISHER = FunctionSpec(
+    name="publisher",
+    source="publisher",
+    description="Outbox publisher: new event items from the ledger's stream to the event bus",
+    timeout_seconds=60,
+    stream=StreamSource(filter_pattern=NEW_EVENT_ITEMS),
+    publishes_events=True,
+)
+
+NOTIFIER = FunctionSpec(
+    name="notifier",
+    source="notifier",
+    description="Merchant webhooks: signed deliveries of every event, retried with backoff",
+    timeout_seconds=60,
+    rules=(EventRule("webhooks", ALL_EVENT_TYPES, batch_size=5),),
+    schedules=(Schedule("webhook-retries", action="retry_deliveries", every_minutes=1),),
+)
+
+
 TOPOLOGY = Topology(
     functions=(
         MERCHANT_API,
+        PUBLISHER,
+        NOTIFIER,
         channel_function(Channel.ALIPAY),
         channel_function(Channel.WECHATPAY),
         # UnionPay needs nothing beyond the layer: signing is hand-written on `cryptography`.

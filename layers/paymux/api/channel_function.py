@@ -1,11 +1,12 @@
 """The generic channel function: a channel's module is `channel_lambda_handler(Channel.X)`.
 
-It serves the channel's payment creation and its provider's notifications; everything
-channel-specific is in the adapter the services load for it."""
+It serves the channel's payment creation and its provider's notifications, and consumes its SQS batch
+of channel work (refunds, closes) and its scheduled status sync; everything channel-specific is in the
+adapter the services load for it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -17,7 +18,11 @@ from paymux.api.resolver import build_resolver
 from paymux.api.schemas import CreatePaymentBody, PaymentOut
 from paymux.domain.models import Channel
 from paymux.domain.representation import payment_object
+from paymux.events.functions import channel_background_handler
 from paymux.runtime import payment_service
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def build_channel_router(channel: Channel) -> Router:
@@ -70,6 +75,16 @@ def build_channel_router(channel: Channel) -> Router:
 
 
 def channel_lambda_handler(channel: Channel) -> LambdaHandler:
+    """One handler for every invocation of the channel's function, dispatched on the event's
+    shape: an API Gateway request, an SQS batch of bus events, or a schedule."""
     app = build_resolver()
     app.include_router(build_channel_router(channel))
-    return build_lambda_handler(app)
+    api = build_lambda_handler(app)
+    background = channel_background_handler(channel)
+
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if "httpMethod" in event and "requestContext" in event:
+            return api(event, context)
+        return background(event, context)
+
+    return lambda_handler

@@ -24,6 +24,7 @@ from paymux.domain.errors import (
 from paymux.domain.ids import IdPrefix, boundary_id
 from paymux.domain.models import (
     ApiKey,
+    Channel,
     Event,
     Merchant,
     MerchantScope,
@@ -39,10 +40,14 @@ from paymux.ledger.schema import (
     GSI1,
     GSI1_PARTITION_KEY,
     GSI1_SORT_KEY,
+    GSI2,
+    GSI2_PARTITION_KEY,
+    GSI2_SORT_KEY,
     KEY_ATTRIBUTES,
     TTL_ATTRIBUTE,
     Collections,
     Keys,
+    WorkIndex,
 )
 
 if TYPE_CHECKING:
@@ -99,6 +104,9 @@ class DynamoLedger:
             payment,
             gsi=(Collections.payments(payment.merchant_id, payment.mode), payment.id),
         )
+        if payment.status is PaymentStatus.REQUIRES_ACTION:
+            # In the work index until it leaves `requires_action`, for the status sync to find.
+            payment_item |= codec.serialize(_pending_work_keys(payment))
         claim = codec.serialize(
             {
                 **Keys.merchant_order_id(payment.merchant_id, payment.mode, payment.merchant_order_id),
@@ -184,7 +192,13 @@ class DynamoLedger:
             **changes.extra,
         }
         values = {k: v for k, v in values.items() if v is not None}
-        update = self._status_update(Keys.payment(payment.id), values, sources_of(target), bump_version=True)
+        update = self._status_update(
+            Keys.payment(payment.id),
+            values,
+            sources_of(target),
+            bump_version=True,
+            remove=(GSI2_PARTITION_KEY, GSI2_SORT_KEY),
+        )
         try:
             self._transact(
                 [
@@ -197,6 +211,28 @@ class DynamoLedger:
                 raise InvalidTransition(f"Payment {payment.id} can no longer become {target}") from None
             raise
         return payment.model_copy(update={**values, "status": target, "version": payment.version + 1})
+
+    def list_pending_payments(self, channel: Channel, created_before: int, limit: int) -> list[Payment]:
+        """Up to `limit` payments of `channel` (every merchant and mode) still `requires_action` and
+        created before `created_before` (unix seconds), oldest first. Read from the work index, so a
+        payment that just moved on may still appear: callers re-check its status."""
+        upper = boundary_id(IdPrefix.PAYMENT, created_before - 1, upper=True)
+        found: list[Payment] = []
+        for shard in range(WorkIndex.SHARDS):
+            response = self.client.query(
+                TableName=self.table_name,
+                IndexName=GSI2,
+                KeyConditionExpression="#pk = :pk AND #sk BETWEEN :lo AND :hi",
+                ExpressionAttributeNames={"#pk": GSI2_PARTITION_KEY, "#sk": GSI2_SORT_KEY},
+                ExpressionAttributeValues={
+                    ":pk": codec.serialize_value(WorkIndex.pending_payments(channel.value, shard)),
+                    ":lo": codec.serialize_value(f"{IdPrefix.PAYMENT}_"),
+                    ":hi": codec.serialize_value(upper),
+                },
+                Limit=limit,
+            )
+            found.extend(_model(item, Payment) for item in response.get("Items", []))
+        return sorted(found, key=lambda payment: payment.id)[:limit]
 
     # -- refunds -----------------------------------------------------------------------------
 
@@ -445,9 +481,16 @@ class DynamoLedger:
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))
 
     def _status_update(
-        self, keys: dict[str, str], values: dict[str, Any], sources: list[Any], *, bump_version: bool = False
+        self,
+        keys: dict[str, str],
+        values: dict[str, Any],
+        sources: list[Any],
+        *,
+        bump_version: bool = False,
+        remove: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """A transaction item that sets `values` only if the item's status is one of `sources`."""
+        """A transaction item that sets `values` (and removes the `remove` attributes) only if the
+        item's status is one of `sources`."""
         names = {f"#a{i}": name for i, name in enumerate(values)} | {"#status": "status"}
         attr_values = {f":a{i}": codec.serialize_value(v) for i, v in enumerate(values.values())}
         attr_values |= {f":s{i}": codec.serialize_value(s.value) for i, s in enumerate(sources)}
@@ -456,6 +499,9 @@ class DynamoLedger:
             names["#v"] = "version"
             attr_values[":one"] = codec.serialize_value(1)
             update += ", #v = #v + :one"
+        if remove:
+            names |= {f"#r{i}": name for i, name in enumerate(remove)}
+            update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
         return {
             "Update": {
                 "TableName": self.table_name,
@@ -539,6 +585,14 @@ class DynamoLedger:
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _pending_work_keys(payment: Payment) -> dict[str, str]:
+    shard = WorkIndex.shard_of(payment.id)
+    return {
+        GSI2_PARTITION_KEY: WorkIndex.pending_payments(payment.channel.value, shard),
+        GSI2_SORT_KEY: payment.id,
+    }
 
 
 def _key(keys: dict[str, str]) -> dict[str, Any]:

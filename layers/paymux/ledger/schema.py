@@ -3,6 +3,7 @@ here, so they cannot drift. The item layout is documented in docs/ledger.md."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 PARTITION_KEY = "pk"
@@ -10,12 +11,29 @@ SORT_KEY = "sk"
 GSI1 = "gsi1"
 GSI1_PARTITION_KEY = "gsi1pk"
 GSI1_SORT_KEY = "gsi1sk"
+# The work index: sparse, it holds only items waiting for background work (payments still requiring
+# action, webhook deliveries due for another attempt, dead-lettered deliveries). See `WorkIndex`.
+GSI2 = "gsi2"
+GSI2_PARTITION_KEY = "gsi2pk"
+GSI2_SORT_KEY = "gsi2sk"
 TTL_ATTRIBUTE = "expiration"
 # Every item says what it is, so stream consumers (the outbox publisher) can filter on it.
 ENTITY_ATTRIBUTE = "entity"
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
-KEY_ATTRIBUTES: tuple[str, ...] = (PARTITION_KEY, SORT_KEY, GSI1_PARTITION_KEY, GSI1_SORT_KEY)
+KEY_ATTRIBUTES: tuple[str, ...] = (
+    PARTITION_KEY,
+    SORT_KEY,
+    GSI1_PARTITION_KEY,
+    GSI1_SORT_KEY,
+    GSI2_PARTITION_KEY,
+    GSI2_SORT_KEY,
+)
+# (index name, partition key, sort key) of every global secondary index, projecting all attributes.
+GLOBAL_SECONDARY_INDEXES: tuple[tuple[str, str, str], ...] = (
+    (GSI1, GSI1_PARTITION_KEY, GSI1_SORT_KEY),
+    (GSI2, GSI2_PARTITION_KEY, GSI2_SORT_KEY),
+)
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:
@@ -30,13 +48,14 @@ def create_table_request(table_name: str) -> dict[str, Any]:
         ],
         "GlobalSecondaryIndexes": [
             {
-                "IndexName": GSI1,
+                "IndexName": name,
                 "KeySchema": [
-                    {"AttributeName": GSI1_PARTITION_KEY, "KeyType": "HASH"},
-                    {"AttributeName": GSI1_SORT_KEY, "KeyType": "RANGE"},
+                    {"AttributeName": partition_key, "KeyType": "HASH"},
+                    {"AttributeName": sort_key, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
+            for name, partition_key, sort_key in GLOBAL_SECONDARY_INDEXES
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
     }
@@ -91,6 +110,24 @@ class Keys:
         return {PARTITION_KEY: f"WE#{endpoint_id}", SORT_KEY: "ENDPOINT"}
 
     @staticmethod
+    def event_published(event_id: str) -> dict[str, str]:
+        """The outbox publisher's marker: the event is on the bus."""
+        return {PARTITION_KEY: f"EVT#{event_id}", SORT_KEY: "PUBLISHED"}
+
+    @staticmethod
+    def event_consumed(event_id: str, consumer: str) -> dict[str, str]:
+        """A consumer's claim on (then record of) handling the event once."""
+        return {PARTITION_KEY: f"EVT#{event_id}", SORT_KEY: f"CONSUMER#{consumer}"}
+
+    @staticmethod
+    def webhook_delivery(event_id: str, endpoint_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"EVT#{event_id}", SORT_KEY: f"DELIVERY#{endpoint_id}"}
+
+    @staticmethod
+    def webhook_attempt(event_id: str, endpoint_id: str, number: int) -> dict[str, str]:
+        return {PARTITION_KEY: f"EVT#{event_id}", SORT_KEY: f"DELIVERY#{endpoint_id}#ATTEMPT#{number:04d}"}
+
+    @staticmethod
     def idempotency_partition(merchant_id: str, mode: str) -> str:
         return f"IDEMPOTENCY#{merchant_id}#{mode}"
 
@@ -113,3 +150,26 @@ class Collections:
     @staticmethod
     def refunds_of(payment_id: str) -> str:
         return f"PAY#{payment_id}#REFUNDS"
+
+
+class WorkIndex:
+    """GSI2 partitions: what background jobs look for. Each kind is spread over `SHARDS`
+    partitions (by a hash of the item's id) so no single index partition runs hot."""
+
+    SHARDS = 4
+
+    @staticmethod
+    def shard_of(item_id: str) -> int:
+        return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % WorkIndex.SHARDS
+
+    @staticmethod
+    def pending_payments(channel: str, shard: int) -> str:
+        """Payments of `channel` still requiring action; sort key: the payment id (time-ordered)."""
+        return f"PENDING#{channel}#{shard}"
+
+    @staticmethod
+    def due_deliveries(shard: int) -> str:
+        """Webhook deliveries waiting for an attempt; sort key: `<due unix seconds, 12 digits>#<id>`."""
+        return f"DUE#WEBHOOK_DELIVERIES#{shard}"
+
+    DEAD_DELIVERIES = "DEAD#WEBHOOK_DELIVERIES"

@@ -16,6 +16,7 @@ import paymux
 from paymux.ledger.dynamodb import DynamoLedger
 from paymux.ledger.schema import create_table
 from paymux.local.aws import EmbeddedAws
+from paymux.local.events import LocalEventSpine
 from paymux.local.gateway import ApiGateway
 from paymux.local.router import Router
 from paymux.local.state import LocalPlatformState, PlatformNotRunning, read_state, remove_state, state_path
@@ -59,6 +60,7 @@ class LocalPlatform:
         self.aws = EmbeddedAws(self.config.host, region=self.config.region)
         self.gateway: ApiGateway | None = None
         self.demo: CreatedMerchant | None = None
+        self.events: LocalEventSpine | None = None
         self._stop = threading.Event()
 
     def start(self) -> LocalPlatformState:
@@ -87,6 +89,11 @@ class LocalPlatform:
             "Demo merchant", test_secret_key=self.config.demo_test_key
         )
         self.gateway.start()
+        self.events = LocalEventSpine(
+            self.aws.client, self.config.table_name, self.config.event_bus_name, log=self.log
+        )
+        self.events.provision()
+        self.events.start()
         state = LocalPlatformState(
             api_url=self.gateway.url,
             aws_endpoint=self.aws.endpoint_url,
@@ -101,6 +108,9 @@ class LocalPlatform:
 
     def stop(self) -> None:
         """Close the servers and remove the state file. Safe to call twice."""
+        if self.events is not None:
+            self.events.stop()
+            self.events = None
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None

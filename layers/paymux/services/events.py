@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 from paymux.domain.errors import InvalidRequest
 from paymux.domain.ids import IdPrefix, new_id
 from paymux.domain.models import Event, EventType, MerchantScope, Mode, WebhookEndpoint
+from paymux.events.addresses import Resolver, resolve_target, system_resolver
 from paymux.ledger.ports import Ledger, Page
 from paymux.services.clock import Clock, system_clock
 
@@ -16,9 +15,12 @@ ALL_EVENTS = "*"
 
 
 class EventService:
-    def __init__(self, ledger: Ledger, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, ledger: Ledger, clock: Clock = system_clock, resolver: Resolver = system_resolver
+    ) -> None:
         self.ledger = ledger
         self.clock = clock
+        self.resolver = resolver
 
     def get_event(self, scope: MerchantScope, event_id: str) -> Event:
         return self.ledger.get_event(event_id, scope)
@@ -35,7 +37,7 @@ class EventService:
     ) -> WebhookEndpoint:
         """Register an endpoint; its `whsec_` secret is returned here and never shown again.
         Raises InvalidRequest for a URL the mode does not allow or an unknown event type."""
-        check_endpoint_url(url, scope.mode)
+        check_endpoint_url(url, scope.mode, self.resolver)
         known = {t.value for t in EventType} | {ALL_EVENTS}
         unknown = sorted(set(enabled_events) - known)
         if unknown or not enabled_events:
@@ -66,23 +68,8 @@ class EventService:
         return endpoint
 
 
-def check_endpoint_url(url: str, mode: Mode) -> None:
-    """Live endpoints must be https and must not name a private, loopback or link-local address;
-    test mode allows loopback so a merchant can test against a local server. (The notifier checks
-    the resolved addresses again at each delivery: DNS answers change.)"""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidRequest("url must be an absolute http(s) URL", param="url")
-    if mode is Mode.LIVE and parts.scheme != "https":
-        raise InvalidRequest("Live webhook endpoints must use https", param="url")
-    try:
-        address = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        is_local_name = parts.hostname == "localhost" or parts.hostname.endswith(".localhost")
-        if mode is Mode.LIVE and is_local_name:
-            raise InvalidRequest("Live webhook endpoints must be publicly reachable", param="url") from None
-        return
-    if mode is Mode.LIVE and not address.is_global:
-        raise InvalidRequest(
-            "Live webhook endpoints must not use private, loopback or link-local addresses", param="url"
-        )
+def check_endpoint_url(url: str, mode: Mode, resolver: Resolver = system_resolver) -> None:
+    """Live endpoints must be https and must resolve only to public addresses; test mode also allows
+    loopback so a merchant can test against a local server. (The notifier checks the resolved
+    addresses again at each delivery: DNS answers change.) Raises InvalidRequest."""
+    resolve_target(url, mode, resolver)
