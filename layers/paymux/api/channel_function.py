@@ -18,7 +18,6 @@ from paymux.api.resolver import build_resolver
 from paymux.api.schemas import CreatePaymentBody, PaymentOut
 from paymux.domain.models import Channel
 from paymux.domain.representation import payment_object
-from paymux.events.functions import channel_background_handler
 from paymux.runtime import payment_service
 
 if TYPE_CHECKING:
@@ -80,11 +79,18 @@ def channel_lambda_handler(channel: Channel) -> LambdaHandler:
     app = build_resolver()
     app.include_router(build_channel_router(channel))
     api = build_lambda_handler(app)
-    background = channel_background_handler(channel)
+    background: LambdaHandler | None = None
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        nonlocal background
         if "httpMethod" in event and "requestContext" in event:
             return api(event, context)
+        if background is None:
+            # Imported on the first background event only: batch processing stays out of the cold
+            # start of the API path, which shoppers wait on.
+            from paymux.events.functions import channel_background_handler
+
+            background = channel_background_handler(channel)
         return background(event, context)
 
     return lambda_handler
