@@ -100,6 +100,9 @@ class Payment(_Domain):
     metadata: dict[str, str] = Field(default_factory=dict)
     return_url: str | None = None
     client_ip: str | None = None
+    # The platform's /webhooks/{channel} URL given to the provider at creation; later requests for this
+    # payment (refunds) name the same one, wherever they run.
+    notify_url: str | None = None
     created: int
     updated: int
     paid_at: int | None = None

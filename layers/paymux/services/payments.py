@@ -129,6 +129,7 @@ class PaymentService:
         credentials = self.credentials.resolve(adapter, scope.merchant_id, scope.mode)
         now = self.clock()
         payment_id = new_id(IdPrefix.PAYMENT)
+        notify_url = f"{base_url.rstrip('/')}/webhooks/{channel.value}"
         created = adapter.create_payment(
             credentials,
             PaymentRequest(
@@ -141,7 +142,7 @@ class PaymentService:
                 expires_at=now + expires_in,
                 return_url=command.return_url,
                 client_ip=command.client_ip,
-                notify_url=f"{base_url.rstrip('/')}/webhooks/{channel.value}",
+                notify_url=notify_url,
                 channel_extra=command.channel_extra,
             ),
         )
@@ -161,6 +162,7 @@ class PaymentService:
             metadata=command.metadata,
             return_url=command.return_url,
             client_ip=command.client_ip,
+            notify_url=notify_url,
             created=now,
             updated=now,
             expires_at=now + expires_in,

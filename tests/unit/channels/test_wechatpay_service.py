@@ -126,10 +126,12 @@ def test_a_refund_notification_settles_the_refund(service, scope, store):
     refund = service.create_refund(scope, paid.id, CreateRefund(amount=400))
     adapter = build_adapter(store, FakeClock(NOW))
     credentials = adapter.sandbox_credentials()
-    assert (
-        adapter.refund(credentials, paid, refund, notify_url=f"{BASE_URL}/webhooks/wechatpay").status
-        is RefundStatus.PENDING
-    )
+    # The refund names the platform URL the payment was created with, wherever the refund runs.
+    assert paid.notify_url == f"{BASE_URL}/webhooks/wechatpay"
+    assert adapter.refund(credentials, paid, refund).status is RefundStatus.PENDING
+    stored = store.load("wechatpay", f"refund:{credentials.mchid}:{refund.id}")
+    assert stored is not None
+    assert stored["notify_url"] == f"{BASE_URL}/webhooks/wechatpay/{refund.id}"
     notice = build_sandbox(store, FakeClock(NOW)).refund_notification_for(
         credentials, paid, refund, RefundStatus.SUCCEEDED, "/webhooks/wechatpay"
     )

@@ -329,9 +329,14 @@ def _statement_line(row: ZmLine) -> list[StatementLine]:
 
 
 def _refund_back_url(creds: UnionPayCredentials, payment: Payment) -> str:
-    """UnionPay requires backUrl on refunds: the configured notify_url, else the web form's backUrl."""
+    """UnionPay requires backUrl on refunds: the configured notify_url, else the platform URL the
+    payment was created with, else the web form's backUrl."""
     fields = payment.credential.get("fields")
-    url = creds.notify_url or (fields.get("backUrl") if isinstance(fields, dict) else None)
+    url = (
+        creds.notify_url
+        or payment.notify_url
+        or (fields.get("backUrl") if isinstance(fields, dict) else None)
+    )
     if url:
         return str(url)
     if creds.uses_builtin_sandbox():

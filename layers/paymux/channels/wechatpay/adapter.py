@@ -97,6 +97,7 @@ class WechatPayAdapter:
         }
         if refund.reason:
             body["reason"] = refund.reason[:80]
+        notify_url = notify_url or payment.notify_url
         if notify_url:
             body["notify_url"] = f"{notify_url.rstrip('/')}/{refund.id}"
         return self._refund_state(payment, refund, self._call(creds, "POST", wire.REFUNDS, body))
