@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import ClientError
@@ -91,6 +91,26 @@ class DynamoLedger:
         item = self.client.get_item(TableName=self.table_name, Key=_key(Keys.api_key(key_hash))).get("Item")
         return _model(item, ApiKey) if item else None
 
+    def delete_api_key(self, key_hash: str, merchant_id: str) -> ApiKey:
+        """Revoke a merchant's key: its next request fails. Returns the key as it was stored.
+
+        Raises NotFound when no key has that hash, or it belongs to another merchant (left in place).
+        """
+        try:
+            old = self.client.delete_item(
+                TableName=self.table_name,
+                Key=_key(Keys.api_key(key_hash)),
+                ConditionExpression="#m = :m",
+                ExpressionAttributeNames={"#m": "merchant_id"},
+                ExpressionAttributeValues={":m": codec.serialize_value(merchant_id)},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound(f"Merchant {merchant_id} has no key with hash {key_hash}") from None
+            raise
+        return _model(old["Attributes"], ApiKey)
+
     # -- payments ----------------------------------------------------------------------------
 
     def create_payment(self, payment: Payment, event: Event) -> None:
@@ -106,7 +126,9 @@ class DynamoLedger:
         )
         if payment.status is PaymentStatus.REQUIRES_ACTION:
             # In the work index until it leaves `requires_action`, for the status sync to find.
-            payment_item |= codec.serialize(_pending_work_keys(payment))
+            payment_item |= codec.serialize(
+                _work_keys(WorkIndex.pending_payments, payment.channel, payment.id)
+            )
         claim = codec.serialize(
             {
                 **Keys.merchant_order_id(payment.merchant_id, payment.mode, payment.merchant_order_id),
@@ -216,8 +238,27 @@ class DynamoLedger:
         """Up to `limit` payments of `channel` (every merchant and mode) still `requires_action` and
         created before `created_before` (unix seconds), oldest first. Read from the work index, so a
         payment that just moved on may still appear: callers re-check its status."""
-        upper = boundary_id(IdPrefix.PAYMENT, created_before - 1, upper=True)
-        found: list[Payment] = []
+        return self._list_pending(
+            WorkIndex.pending_payments, IdPrefix.PAYMENT, Payment, channel, created_before, limit
+        )
+
+    def list_pending_refunds(self, channel: Channel, created_before: int, limit: int) -> list[Refund]:
+        """Like `list_pending_payments`, for refunds of `channel` still pending at the provider."""
+        return self._list_pending(
+            WorkIndex.pending_refunds, IdPrefix.REFUND, Refund, channel, created_before, limit
+        )
+
+    def _list_pending(
+        self,
+        partition: Callable[[str, int], str],
+        prefix: IdPrefix,
+        model: type[M],
+        channel: Channel,
+        created_before: int,
+        limit: int,
+    ) -> list[M]:
+        upper = boundary_id(prefix, created_before - 1, upper=True)
+        found: list[tuple[str, M]] = []
         for shard in range(WorkIndex.SHARDS):
             response = self.client.query(
                 TableName=self.table_name,
@@ -225,14 +266,16 @@ class DynamoLedger:
                 KeyConditionExpression="#pk = :pk AND #sk BETWEEN :lo AND :hi",
                 ExpressionAttributeNames={"#pk": GSI2_PARTITION_KEY, "#sk": GSI2_SORT_KEY},
                 ExpressionAttributeValues={
-                    ":pk": codec.serialize_value(WorkIndex.pending_payments(channel.value, shard)),
-                    ":lo": codec.serialize_value(f"{IdPrefix.PAYMENT}_"),
+                    ":pk": codec.serialize_value(partition(channel.value, shard)),
+                    ":lo": codec.serialize_value(f"{prefix}_"),
                     ":hi": codec.serialize_value(upper),
                 },
                 Limit=limit,
             )
-            found.extend(_model(item, Payment) for item in response.get("Items", []))
-        return sorted(found, key=lambda payment: payment.id)[:limit]
+            found.extend(
+                (item[GSI2_SORT_KEY]["S"], _model(item, model)) for item in response.get("Items", [])
+            )
+        return [found_model for _, found_model in sorted(found, key=lambda pair: pair[0])][:limit]
 
     # -- refunds -----------------------------------------------------------------------------
 
@@ -272,12 +315,14 @@ class DynamoLedger:
                 "Put": {
                     "TableName": self.table_name,
                     "ConditionExpression": _NOT_EXISTS,
+                    # In the work index while pending, for the status sync to find.
                     "Item": self._item(
                         Keys.refund(refund.id),
                         "refund",
                         refund,
                         gsi=(Collections.refunds_of(payment.id), refund.id),
-                    ),
+                    )
+                    | codec.serialize(_work_keys(WorkIndex.pending_refunds, refund.channel, refund.id)),
                 }
             },
             self._put_event(event),
@@ -366,7 +411,12 @@ class DynamoLedger:
         try:
             self._transact(
                 [
-                    self._status_update(Keys.refund(refund.id), values, refund_sources_of(target)),
+                    self._status_update(
+                        Keys.refund(refund.id),
+                        values,
+                        refund_sources_of(target),
+                        remove=(GSI2_PARTITION_KEY, GSI2_SORT_KEY),
+                    ),
                     {
                         "Update": {
                             "TableName": self.table_name,
@@ -587,12 +637,8 @@ class DynamoLedger:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def _pending_work_keys(payment: Payment) -> dict[str, str]:
-    shard = WorkIndex.shard_of(payment.id)
-    return {
-        GSI2_PARTITION_KEY: WorkIndex.pending_payments(payment.channel.value, shard),
-        GSI2_SORT_KEY: payment.id,
-    }
+def _work_keys(partition: Callable[[str, int], str], channel: Channel, item_id: str) -> dict[str, str]:
+    return {GSI2_PARTITION_KEY: partition(channel.value, WorkIndex.shard_of(item_id)), GSI2_SORT_KEY: item_id}
 
 
 def _key(keys: dict[str, str]) -> dict[str, Any]:

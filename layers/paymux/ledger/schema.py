@@ -168,6 +168,11 @@ class WorkIndex:
         return f"PENDING#{channel}#{shard}"
 
     @staticmethod
+    def pending_refunds(channel: str, shard: int) -> str:
+        """Refunds of `channel` still pending at the provider; sort key: the refund id (time-ordered)."""
+        return f"PENDING_REFUNDS#{channel}#{shard}"
+
+    @staticmethod
     def due_deliveries(shard: int) -> str:
         """Webhook deliveries waiting for an attempt; sort key: `<due unix seconds, 12 digits>#<id>`."""
         return f"DUE#WEBHOOK_DELIVERIES#{shard}"

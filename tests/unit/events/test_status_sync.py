@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from paymux.channels.base import ChannelPaymentState
+from paymux.channels.base import ChannelPaymentState, ChannelRefundState
 from paymux.domain.errors import ChannelError
 from paymux.domain.models import Channel, Payment
-from paymux.domain.states import PaymentStatus
+from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.events.status_sync import SyncOutcome
+from paymux.services.payments import CreateRefund
+from tests.fakes import fake_notification
 from tests.unit.core.conftest import create_command
 from tests.unit.events.conftest import World
 from tests.unit.events.test_publisher import BASE_URL
@@ -104,3 +106,29 @@ def test_only_this_channels_payments_are_synced(world: World) -> None:
     world.adapter.channel = Channel.ALIPAY
     world.clock.advance(400)
     assert world.status_sync().run().outcomes == {}
+
+
+def test_a_refund_whose_outcome_never_arrived_is_settled_by_the_sync(world: World) -> None:
+    # given a paid payment and a refund the provider finished without telling paymux
+    payment = world.payments.create_payment(world.scope, Channel.ALIPAY, create_command(), BASE_URL)
+    notice = fake_notification(
+        payment_id=payment.id, status="succeeded", amount=payment.amount, currency="cny"
+    )
+    assert world.payments.handle_notification(Channel.ALIPAY, notice).body == "success"
+    refund = world.payments.create_refund(world.scope, payment.id, CreateRefund(amount=1_000))
+    waiting = world.payments.create_refund(world.scope, payment.id, CreateRefund(amount=500))
+    world.adapter.query_refund = lambda c, p, r: ChannelRefundState(  # type: ignore[method-assign]
+        r.id,
+        p.id,
+        RefundStatus.SUCCEEDED if r.id == refund.id else RefundStatus.PENDING,
+        r.amount,
+        r.currency,
+    )
+    # when the sync runs after the grace period
+    world.clock.advance(301)
+    report = world.status_sync().run()
+    # then the finished refund is settled once, the other keeps waiting
+    assert report.outcomes == {refund.id: SyncOutcome.SETTLED, waiting.id: SyncOutcome.WAITING}
+    assert world.ledger.get_refund(refund.id).status is RefundStatus.SUCCEEDED
+    assert world.ledger.get_payment(payment.id).amount_refunded == 1_000
+    assert world.status_sync().run().outcomes == {waiting.id: SyncOutcome.WAITING}
