@@ -60,6 +60,8 @@ class PaymuxStack(Stack):
                 "table_name": ledger.table.table_name,
                 "secrets_prefix": stage.secrets_prefix,
                 "log_level": "INFO",
+                # Loopback inside Lambda is the runtime API, never a merchant's server.
+                "webhook_test_loopback": "false",
             },
         )
         publisher_environment = settings_environment(BusEnv, {"event_bus_name": wiring.bus.event_bus_name})

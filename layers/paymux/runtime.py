@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from paymux.events.status_sync import StatusSync
     from paymux.ledger.deliveries import DeliveryLedger
     from paymux.ledger.outbox import OutboxRecords
+    from paymux.services.shopper_pages import ShopperPages
 
 # Lambda times out at 29 s behind API Gateway: fail fast and let the caller retry instead.
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -74,7 +75,16 @@ def payment_service() -> PaymentService:
 
 @cache
 def event_service() -> EventService:
-    return EventService(ledger())
+    return EventService(ledger(), test_loopback=platform_settings().webhook_test_loopback)
+
+
+@cache
+def shopper_pages() -> ShopperPages:
+    """The sandbox shopper pages (test mode); they post the sandbox's notifications over HTTP."""
+    from paymux.channels.http import send
+    from paymux.services.shopper_pages import ShopperPages
+
+    return ShopperPages(payment_service(), send)
 
 
 # -- the event spine (imported on first use: the API functions never load it) ---------------
@@ -115,7 +125,12 @@ def notifier() -> Notifier:
     from paymux.events.notifier import Notifier
     from paymux.events.transport import HttpWebhookTransport
 
-    return Notifier(ledger(), delivery_ledger(), HttpWebhookTransport())
+    return Notifier(
+        ledger(),
+        delivery_ledger(),
+        HttpWebhookTransport(),
+        test_loopback=platform_settings().webhook_test_loopback,
+    )
 
 
 @cache

@@ -30,11 +30,17 @@ class ApiEnv(_Env):
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
 
 
+class WebhookEnv(_Env):
+    # Test-mode endpoints may be on loopback so a merchant can receive events on their own machine
+    # (the local platform). A deployed stack turns it off: loopback inside Lambda is its runtime API.
+    webhook_test_loopback: bool = True
+
+
 class ObservabilityEnv(_Env):
     log_level: str = "INFO"
 
 
-class PlatformSettings(TableEnv, SecretsEnv, ApiEnv, ObservabilityEnv):
+class PlatformSettings(TableEnv, SecretsEnv, ApiEnv, WebhookEnv, ObservabilityEnv):
     """Everything a paymux function reads from its environment."""
 
 

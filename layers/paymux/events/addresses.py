@@ -35,8 +35,9 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
-def resolve_target(url: str, mode: Mode, resolver: Resolver) -> DeliveryTarget:
-    """Parse, resolve and check a webhook URL for `mode`. Raises EndpointNotAllowed."""
+def resolve_target(url: str, mode: Mode, resolver: Resolver, *, test_loopback: bool = True) -> DeliveryTarget:
+    """Parse, resolve and check a webhook URL for `mode`; `test_loopback` lets test mode use loopback.
+    Raises EndpointNotAllowed."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise EndpointNotAllowed("url must be an absolute http(s) URL", param="url")
@@ -55,10 +56,10 @@ def resolve_target(url: str, mode: Mode, resolver: Resolver) -> DeliveryTarget:
     if not addresses:
         raise EndpointNotAllowed(f"{parts.hostname} does not resolve", param="url")
     for address in addresses:
-        if not address_allowed(address, mode):
+        if not address_allowed(address, mode, test_loopback=test_loopback):
             raise EndpointNotAllowed(
                 "Webhook endpoints must not resolve to private, loopback or link-local addresses"
-                + (" (test mode allows loopback)" if mode is Mode.TEST else ""),
+                + (" (test mode allows loopback)" if mode is Mode.TEST and test_loopback else ""),
                 param="url",
             )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -72,10 +73,10 @@ def _literal(host: str) -> tuple[str, ...]:
         return ()
 
 
-def address_allowed(address: str, mode: Mode) -> bool:
+def address_allowed(address: str, mode: Mode, *, test_loopback: bool = True) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_global and not ip.is_multicast:
         return True
-    return mode is Mode.TEST and ip.is_loopback
+    return test_loopback and mode is Mode.TEST and ip.is_loopback

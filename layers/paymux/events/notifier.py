@@ -45,6 +45,7 @@ class Notifier:
         policy: RetryPolicy | None = None,
         new_delivery_id: Callable[[], str] = lambda: new_id(IdPrefix.DELIVERY),
         parallel_attempts: int = _PARALLEL_ATTEMPTS,
+        test_loopback: bool = True,
     ) -> None:
         self.ledger = ledger
         self.deliveries = deliveries
@@ -54,6 +55,7 @@ class Notifier:
         self.policy = policy or RetryPolicy()
         self.new_delivery_id = new_delivery_id
         self.parallel_attempts = parallel_attempts
+        self.test_loopback = test_loopback
 
     # -- the first attempt, from the bus ---------------------------------------------------
 
@@ -164,7 +166,9 @@ class Notifier:
 
     def _post(self, endpoint: WebhookEndpoint, body: bytes, timestamp: int) -> PostResult:
         try:
-            target = resolve_target(endpoint.url, endpoint.mode, self.resolver)
+            target = resolve_target(
+                endpoint.url, endpoint.mode, self.resolver, test_loopback=self.test_loopback
+            )
         except EndpointNotAllowed as refused:
             return PostResult(None, f"address_not_allowed: {refused.message}", 0)
         headers = {

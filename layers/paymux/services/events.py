@@ -16,11 +16,17 @@ ALL_EVENTS = "*"
 
 class EventService:
     def __init__(
-        self, ledger: Ledger, clock: Clock = system_clock, resolver: Resolver = system_resolver
+        self,
+        ledger: Ledger,
+        clock: Clock = system_clock,
+        resolver: Resolver = system_resolver,
+        *,
+        test_loopback: bool = True,
     ) -> None:
         self.ledger = ledger
         self.clock = clock
         self.resolver = resolver
+        self.test_loopback = test_loopback
 
     def get_event(self, scope: MerchantScope, event_id: str) -> Event:
         return self.ledger.get_event(event_id, scope)
@@ -37,7 +43,7 @@ class EventService:
     ) -> WebhookEndpoint:
         """Register an endpoint; its `whsec_` secret is returned here and never shown again.
         Raises InvalidRequest for a URL the mode does not allow or an unknown event type."""
-        check_endpoint_url(url, scope.mode, self.resolver)
+        check_endpoint_url(url, scope.mode, self.resolver, test_loopback=self.test_loopback)
         known = {t.value for t in EventType} | {ALL_EVENTS}
         unknown = sorted(set(enabled_events) - known)
         if unknown or not enabled_events:
@@ -68,8 +74,11 @@ class EventService:
         return endpoint
 
 
-def check_endpoint_url(url: str, mode: Mode, resolver: Resolver = system_resolver) -> None:
+def check_endpoint_url(
+    url: str, mode: Mode, resolver: Resolver = system_resolver, *, test_loopback: bool = True
+) -> None:
     """Live endpoints must be https and must resolve only to public addresses; test mode also allows
-    loopback so a merchant can test against a local server. (The notifier checks the resolved
-    addresses again at each delivery: DNS answers change.) Raises InvalidRequest."""
-    resolve_target(url, mode, resolver)
+    loopback (unless `test_loopback` is off) so a merchant can test against a local server. (The
+    notifier checks the resolved addresses again at each delivery: DNS answers change.) Raises
+    InvalidRequest."""
+    resolve_target(url, mode, resolver, test_loopback=test_loopback)

@@ -112,3 +112,12 @@ def lambda_context() -> Any:
         aws_request_id = "req-1"
 
     return Context()
+
+
+def test_a_deployed_stack_can_refuse_loopback_even_in_test_mode():
+    loopback = lambda h, p: ["127.0.0.1"]  # noqa: E731
+    assert resolve_target("http://localhost:8000/hook", Mode.TEST, loopback).addresses == ("127.0.0.1",)
+    with pytest.raises(EndpointNotAllowed):
+        resolve_target("http://localhost:8000/hook", Mode.TEST, loopback, test_loopback=False)
+    with pytest.raises(EndpointNotAllowed):
+        resolve_target("https://localhost/hook", Mode.LIVE, loopback)
