@@ -51,10 +51,23 @@ def load_stack_outputs(stack_name: str, client: Any) -> StackOutputs:
     """The outputs of a deployed stack, read with the caller's credentials (`client` is boto3's
     CloudFormation client).
 
-    Raises StackOutputsMissing; botocore's ClientError when the stack does not exist.
+    Raises StackOutputsMissing when there is no such stack (CloudFormation answers `ValidationError`
+    for an unknown or malformed name) or it lacks an output; botocore's errors for anything else
+    (no credentials, access denied).
     """
-    stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
+    from botocore.exceptions import ClientError
+
+    try:
+        stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ValidationError":
+            raise
+        message = error.response["Error"].get("Message", "")
+        raise StackOutputsMissing(f"no stack named {stack_name!r} ({message})") from None
     if not stacks:
         raise StackOutputsMissing(f"no stack named {stack_name!r}")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    return StackOutputs.from_outputs(outputs)
+    try:
+        return StackOutputs.from_outputs(outputs)
+    except StackOutputsMissing as error:
+        raise StackOutputsMissing(f"{error} (stack status: {stacks[0]['StackStatus']})") from None

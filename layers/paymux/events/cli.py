@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from paymux.domain.models import Mode
@@ -116,12 +116,15 @@ def forward(
         out.flush()
 
 
-def add_event_commands(commands: Any) -> None:
-    """Add `events tail` and `webhooks listen` to the `paymux` parser's subcommands."""
+def add_event_commands(commands: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Add `events tail` and `webhooks listen` to the `paymux` parser's subcommands, with the options of
+    `parents` (the CLI's `--stack`/`--region`)."""
     events = commands.add_parser("events", help="follow events").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    tail_parser = events.add_parser("tail", help="print the merchant's events as they happen")
+    tail_parser = events.add_parser(
+        "tail", parents=parents, help="print the merchant's events as they happen"
+    )
     _api_arguments(tail_parser)
     tail_parser.add_argument("--json", action="store_true", help="one JSON event per line")
     tail_parser.set_defaults(run=_run_tail)
@@ -129,16 +132,21 @@ def add_event_commands(commands: Any) -> None:
     webhooks = commands.add_parser("webhooks", help="receive webhooks while you build").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    listen = webhooks.add_parser("listen", help="forward each new event, signed, to a local URL")
+    listen = webhooks.add_parser(
+        "listen", parents=parents, help="forward each new event, signed, to a local URL"
+    )
     _api_arguments(listen)
     listen.add_argument("--forward-to", required=True, metavar="URL", help="e.g. http://localhost:4242/hooks")
     listen.set_defaults(run=_run_listen)
 
 
 def _api_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--api-url", help="the API's base URL (default: the running local platform)")
     parser.add_argument(
-        "--key", help="a secret key (default: $PAYMUX_API_KEY, or the local platform's demo test key)"
+        "--api-url", help="the API's base URL (default: the --stack's `ApiUrl`, or the local platform's)"
+    )
+    parser.add_argument(
+        "--key",
+        help="a secret key (default: $PAYMUX_API_KEY; on the local platform, its demo test key)",
     )
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
 
@@ -148,7 +156,13 @@ def _feed(args: argparse.Namespace) -> EventFeed:
     from paymux.local.state import PlatformNotRunning, read_state
 
     api_url, key = args.api_url, args.key or os.environ.get("PAYMUX_API_KEY")
-    if api_url is None:
+    if args.stack is not None:
+        from paymux.cli import resolve_deployment
+
+        if api_url is not None:
+            raise FeedError("pass --stack or --api-url, not both")
+        api_url = resolve_deployment(args.stack, args.region).api_url
+    elif api_url is None:
         try:
             api_url = read_state().api_url
         except PlatformNotRunning as error:
