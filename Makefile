@@ -14,7 +14,7 @@ STAGE ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_VERSION_CHECK ?= 1
 
-.PHONY: help run test lint typecheck unit integration e2e interop infra synth deploy bench openapi dynamodb-local clean
+.PHONY: help run test lint typecheck unit integration e2e browser-deps interop infra synth deploy bench openapi dynamodb-local clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -57,8 +57,11 @@ integration: $(STAMP) $(DDB_LOCAL) ## ledger and services on moto and on DynamoD
 interop: $(STAMP) ## the providers' own SDKs against paymux
 	$(PYTEST) -q tests/interop
 
-e2e: $(STAMP) ## real HTTP against the local platform
+e2e: $(STAMP) browser-deps ## real HTTP against the local platform, and Chromium for the shopper pages
 	$(PYTEST) -q tests/e2e
+
+browser-deps: ## Debian's Chromium for the browser e2e tests (Playwright drives it; no browser download)
+	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund

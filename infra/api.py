@@ -22,7 +22,8 @@ from infra.nag import acknowledge
 from infra.stage import StageConfig
 from paymux.topology import Topology
 
-_PATH_PARAMETER = re.compile(r"{([A-Za-z0-9_]+)}")
+# `{name}` and the greedy `{name+}` (whose parameter API Gateway calls `name`).
+_PATH_PARAMETER = re.compile(r"{([A-Za-z0-9_]+)\+?}")
 
 # Fields of one JSON access log line; no header, body or key is ever logged.
 ACCESS_LOG_FIELDS = {
@@ -129,7 +130,8 @@ class PaymuxApi(Construct):
             "Merchant routes authenticate `Authorization: Bearer sk_...` in the function by a hash lookup "
             "in the ledger (docs/deploy.md, 'Why no Lambda authorizer'); provider webhooks cannot send "
             "credentials and are verified by the provider's signature in their channel function; "
-            "/openapi.json is public documentation.",
+            "/openapi.json is public documentation; the test-mode sandbox shopper pages (/sandbox/...) are "
+            "reached by shoppers' browsers and authorized by the provider-signed credential they carry.",
         )
         acknowledge(
             self.rest_api,

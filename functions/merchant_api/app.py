@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from paymux.api.handler import build_lambda_handler
 from paymux.api.openapi import include_channel_routes, openapi_document
 from paymux.api.pages import Limit, StartingAfter, page_of
-from paymux.api.request import merchant_scope, public_base_url
+from paymux.api.request import merchant_scope, provider_request, public_base_url
 from paymux.api.resolver import build_resolver
 from paymux.api.schemas import (
     CompleteTestPaymentBody,
@@ -30,7 +30,7 @@ from paymux.domain.representation import event_object, payment_object, refund_ob
 from paymux.domain.states import PaymentStatus
 from paymux.events.representation import EventWithDeliveriesOut, event_with_deliveries
 from paymux.ledger.ports import PaymentFilter
-from paymux.runtime import event_service, notifier, payment_service
+from paymux.runtime import event_service, notifier, payment_service, shopper_pages
 
 app = build_resolver()
 
@@ -139,6 +139,14 @@ def complete_test_payment(payment_id: str, body: Annotated[CompleteTestPaymentBo
         merchant_scope(app), payment_id, PaymentStatus(body.outcome), public_base_url(app), send
     )
     return PaymentOut.model_validate(payment_object(payment))
+
+
+# `/sandbox/{channel}/{proxy+}`: the sandboxes' shopper pages (test mode), unauthenticated. HTML, so
+# left out of the OpenAPI document; the resolver renders their errors as pages too.
+@app.route("/sandbox/<channel>/.+", method=["GET", "POST"], include_in_schema=False)
+def sandbox_shopper_page(channel: str) -> Response[str]:
+    page = shopper_pages().page(channel, provider_request(app), public_base_url(app))
+    return Response(page.status, page.content_type, page.body, headers=page.headers)
 
 
 @app.get("/openapi.json", include_in_schema=False)

@@ -149,6 +149,11 @@ MERCHANT_API = FunctionSpec(
         Route("DELETE", "/v1/webhook_endpoints/{endpoint_id}"),
         Route("POST", "/v1/test/payments/{payment_id}/complete"),
         Route("GET", "/openapi.json", authenticated=False),
+        # The built-in sandboxes' shopper pages (test mode): where a scene's credential takes the
+        # shopper's browser (Alipay's cashier, UnionPay's front gateway, WeChat Pay's h5 page, a
+        # Stripe test card page). Possession of the signed credential is the authorization.
+        Route("GET", "/sandbox/{channel}/{proxy+}", authenticated=False),
+        Route("POST", "/sandbox/{channel}/{proxy+}", authenticated=False),
     ),
 )
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from paymux.api.errors import error_body, status_for
 from paymux.api.idempotency import idempotency_middleware
+from paymux.channels.sandbox_page import SHOPPER_PAGE_PREFIX, refusal_page
 from paymux.domain.errors import InvalidRequest, NotFound, PaymuxError
 from paymux.observability import logger
 
@@ -22,6 +23,9 @@ def build_resolver() -> APIGatewayRestResolver:
 
     def respond(error: PaymuxError) -> Response[Any]:
         request_id = app.current_event.request_context.request_id
+        if app.current_event.path.startswith(SHOPPER_PAGE_PREFIX):
+            page = refusal_page(status_for(error), "paymux sandbox", error.message)
+            return Response(page.status, page.content_type, page.body, headers=page.headers)
         return Response(
             status_code=status_for(error), content_type="application/json", body=error_body(error, request_id)
         )

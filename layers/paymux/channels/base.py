@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -195,6 +195,41 @@ class ChannelSandbox(Protocol):
     ) -> ProviderRequest | None:
         """The provider's signed refund notification, or None where the provider sends none (Alipay
         answers refunds synchronously)."""
+        ...
+
+
+class SandboxCheckout(Protocol):
+    """What a sandbox's shopper page may ask of the platform (the core provides it; the sandbox never
+    imports the core)."""
+
+    def payment(self, payment_id: str) -> tuple[Payment, ChannelCredentials]:
+        """The test-mode payment a page names and its merchant's credentials on the built-in sandbox.
+        Raises NotFound (unknown, or of another channel), InvalidRequest (a live payment) or Conflict
+        (the merchant's test credentials point at the provider's own sandbox)."""
+        ...
+
+    def complete(self, payment: Payment, outcome: PaymentStatus) -> Payment:
+        """Make the sandbox send its real signed notification of `outcome` to the platform's
+        /webhooks/{channel}, as `POST /v1/test/payments/{id}/complete` does; the payment after it.
+        Raises InvalidTransition, Conflict, ChannelError."""
+        ...
+
+
+@runtime_checkable
+class ShopperPageSandbox(ChannelSandbox, Protocol):
+    """A sandbox that also serves the provider's shopper-facing pages (optional: a sandbox without
+    `shopper_page` simply has none). The platform serves them, in test mode only, at
+    `/sandbox/{channel}/...` on its own origin, where the credentials of the scenes point: Alipay's
+    cashier, UnionPay's front gateway, WeChat Pay's h5 page, a Stripe test card page."""
+
+    def shopper_page(
+        self, request: ProviderRequest, base_url: str, checkout: SandboxCheckout
+    ) -> ProviderResponse:
+        """Answer the shopper's browser: `request` as received (its `path` the full platform path),
+        `base_url` the platform's public base URL. Verifies the signed request the page was reached
+        with, then shows the order with Pay and Decline, or completes it through `checkout` when the
+        shopper pressed one. Protocol refusals (a bad signature) are 4xx pages; the checkout's domain
+        errors propagate."""
         ...
 
 

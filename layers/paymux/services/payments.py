@@ -374,13 +374,21 @@ class PaymentService:
             raise InvalidRequest(
                 "Test payments can be completed only with a test key", code="livemode_mismatch"
             )
+        return self.complete_in_sandbox(self.ledger.get_payment(payment_id, scope), outcome, base_url, send)
+
+    def complete_in_sandbox(
+        self, payment: Payment, outcome: PaymentStatus, base_url: str, send: Sender
+    ) -> Payment:
+        """The one path of every test completion (the API's and the sandbox shopper pages'): the
+        channel's built-in sandbox settles its trade and sends its real signed notification of
+        `outcome` to `base_url`/webhooks/{channel}; returns the payment after the platform applied it.
+
+        Raises InvalidRequest (a live payment, another outcome), InvalidTransition, Conflict (the
+        merchant uses the provider's own sandbox, or the trade settled otherwise), ChannelError."""
         if outcome not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
             raise InvalidRequest("outcome must be succeeded or failed", param="outcome")
-        payment = self.ledger.get_payment(payment_id, scope)
         check_payment_transition(payment.status, outcome)
-        adapter = self._adapter(payment.channel)
-        credentials = self.credentials.resolve(adapter, scope.merchant_id, scope.mode)
-        self._require_builtin_sandbox(credentials, payment.channel)
+        _, credentials = self.sandbox_payment(payment)
         sandbox = load_sandbox(payment.channel, self.sandbox_store)
         notification = sandbox.notification_for(
             credentials, payment, outcome, f"/webhooks/{payment.channel.value}"
@@ -388,7 +396,19 @@ class PaymentService:
         answer = send(f"{base_url.rstrip('/')}{notification.path}", notification)
         if answer.status >= 300:
             raise ChannelError(f"The platform refused the sandbox's notification ({answer.status})")
-        return self.ledger.get_payment(payment_id, scope)
+        return self.ledger.get_payment(payment.id)
+
+    def sandbox_payment(self, payment: Payment) -> tuple[Payment, ChannelCredentials]:
+        """`payment` with its merchant's credentials, if the built-in sandbox may settle it: a test
+        payment whose merchant uses the built-in sandbox. Raises InvalidRequest, Conflict."""
+        if payment.mode is not Mode.TEST:
+            raise InvalidRequest(
+                "Only test-mode payments can be completed in the sandbox", code="livemode_mismatch"
+            )
+        adapter = self._adapter(payment.channel)
+        credentials = self.credentials.resolve(adapter, payment.merchant_id, payment.mode)
+        self._require_builtin_sandbox(credentials, payment.channel)
+        return payment, credentials
 
     @staticmethod
     def _require_builtin_sandbox(credentials: ChannelCredentials, channel: Channel) -> None:

@@ -44,7 +44,10 @@ def test_h5_redirects_to_h5_url_with_return_url_and_needs_client_ip(world):
     request = payment_request("h5", return_url="https://shop.example/done?o=1")
     credential = world.adapter.create_payment(world.credentials, request).credential
     assert credential["type"] == "redirect"
-    assert credential["url"].startswith("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx")
+    # The built-in sandbox plays WeChat Pay's checkmweb page under the platform's base URL.
+    assert credential["url"].startswith(
+        "https://pay.example.com/sandbox/wechatpay/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx"
+    )
     assert credential["url"].endswith("&redirect_url=https%3A%2F%2Fshop.example%2Fdone%3Fo%3D1")
     with pytest.raises(InvalidRequest) as error:
         world.adapter.create_payment(world.credentials, payment_request("h5", client_ip=None))

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from paymux.channels.alipay import notifications
 from paymux.channels.alipay import protocol as p
@@ -28,6 +28,7 @@ from paymux.channels.base import (
     SandboxStore,
     StatementLine,
 )
+from paymux.channels.sandbox_page import platform_base_url
 from paymux.domain.errors import ChannelError, InvalidRequest
 from paymux.domain.models import Channel, Payment, Refund
 from paymux.domain.states import PaymentStatus, RefundStatus
@@ -227,8 +228,7 @@ class AlipayAdapter:
         built-in sandbox's cashier on the platform's own origin."""
         if creds.gateway_url is not None:
             return creds.gateway_url
-        origin = urlsplit(request.notify_url)
-        return f"{origin.scheme}://{origin.netloc}{SANDBOX_CASHIER_PATH}"
+        return f"{platform_base_url(request.notify_url)}{SANDBOX_CASHIER_PATH}"
 
 
 def _alipay(credentials: ChannelCredentials) -> AlipayCredentials:

@@ -98,9 +98,10 @@ class UnionPayAdapter:
             "frontUrl": request.return_url or "",
         }
         if creds.uses_builtin_sandbox():
+            from paymux.channels.sandbox_page import platform_base_url
             from paymux.channels.unionpay.sandbox import SANDBOX_FRONT_ACTION
 
-            action = SANDBOX_FRONT_ACTION
+            action = f"{platform_base_url(request.notify_url)}{SANDBOX_FRONT_ACTION}"
         else:
             action = f"{str(creds.gateway_url).rstrip('/')}{p.FRONT_TRANS_PATH}"
         signed = sign_request(fields, creds)

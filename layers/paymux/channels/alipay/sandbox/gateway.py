@@ -83,12 +83,20 @@ class AlipaySandboxGateway:
     def open_client_request(self, form: str, *, app_public_key: rsa.RSAPublicKey | None = None) -> Trade:
         """What happens when a shopper's browser or app hands Alipay a signed `wap.pay`, `page.pay`
         or `app.pay` request: verify it and open the trade. Raises Rejected."""
+        params, biz = self.verify_client_request(form, app_public_key=app_public_key)
+        return self.trades.open(params["app_id"], params["method"], biz, params.get("notify_url"))
+
+    def verify_client_request(
+        self, form: str, *, app_public_key: rsa.RSAPublicKey | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """A client request's parameters and order (`biz_content`), verified as Alipay does, without
+        opening its trade. Raises Rejected."""
         params = _parse(form)
         if params.get("method") not in p.CLIENT_METHODS:
             raise _invalid("isv.invalid-method", "不存在的方法名")
         biz = self._verified_biz(params, app_public_key)
         _check_order(biz)
-        return self.trades.open(params["app_id"], params["method"], biz, params.get("notify_url"))
+        return params, biz
 
     def download(self, url: str) -> bytes:
         """The bill a `bill_download_url` names. Raises Rejected for any other URL."""

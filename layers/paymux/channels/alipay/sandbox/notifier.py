@@ -17,7 +17,14 @@ from paymux.channels.alipay.sandbox.gateway import AlipaySandboxGateway
 from paymux.channels.alipay.sandbox.identity import SANDBOX_SELLER_ID, platform_private_key
 from paymux.channels.alipay.sandbox.trades import PAID, TRADE_CLOSED, Rejected, Trade
 from paymux.channels.alipay.signing import NOTIFICATION_UNSIGNED, sign_text, signing_string
-from paymux.channels.base import ChannelCredentials, ProviderRequest, ProviderResponse, SandboxStore
+from paymux.channels.base import (
+    ChannelCredentials,
+    ProviderRequest,
+    ProviderResponse,
+    SandboxCheckout,
+    SandboxStore,
+)
+from paymux.channels.sandbox_page import serve
 from paymux.domain.errors import Conflict, InvalidRequest
 from paymux.domain.models import Channel, Payment, Refund
 from paymux.domain.states import PaymentStatus, RefundStatus
@@ -80,6 +87,16 @@ class AlipaySandbox:
             "<p>Complete it with <code>POST /v1/test/payments/{id}/complete</code>.</p>"
         )
         return ProviderResponse(200, body, content_type="text/html; charset=utf-8")
+
+    def shopper_page(
+        self, request: ProviderRequest, base_url: str, checkout: SandboxCheckout
+    ) -> ProviderResponse:
+        """The cashier the `h5` and `pc` redirects open: the order with Pay and Decline, settled
+        through `checkout` (see `paymux.channels.sandbox_page`)."""
+        from paymux.channels.alipay.adapter import SANDBOX_CASHIER_PATH
+        from paymux.channels.alipay.sandbox.cashier import CashierFlow
+
+        return serve(request, base_url, checkout, CashierFlow(self.gateway), SANDBOX_CASHIER_PATH)
 
     def _trade(self, app_id: str, payment: Payment) -> Trade:
         trade = self.gateway.trades.find(app_id, payment.id)

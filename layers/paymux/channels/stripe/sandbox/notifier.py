@@ -7,7 +7,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from paymux.channels.base import ChannelCredentials, ProviderRequest, SandboxStore
+from paymux.channels.base import (
+    ChannelCredentials,
+    ProviderRequest,
+    ProviderResponse,
+    SandboxCheckout,
+    SandboxStore,
+)
+from paymux.channels.sandbox_page import serve
 from paymux.channels.stripe.credentials import StripeCredentials
 from paymux.channels.stripe.sandbox import objects
 from paymux.channels.stripe.sandbox.account import SandboxAccount, StripeApiError
@@ -49,6 +56,15 @@ class StripeSandbox:
             objects.event(event_type, intent, created=self.clock(), previous=previous),
             notify_path,
         )
+
+    def shopper_page(
+        self, request: ProviderRequest, base_url: str, checkout: SandboxCheckout
+    ) -> ProviderResponse:
+        """The test card page (`/sandbox/stripe/pay?client_secret=...`), standing in for Stripe.js:
+        the order with Pay and Decline, settled through `checkout` (see `paymux.channels.sandbox_page`)."""
+        from paymux.channels.stripe.sandbox.card_page import CARD_PAGE_PATH, CardPageFlow
+
+        return serve(request, base_url, checkout, CardPageFlow(self.state), CARD_PAGE_PATH)
 
     def refund_notification_for(
         self,

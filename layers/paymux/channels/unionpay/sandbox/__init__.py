@@ -3,7 +3,14 @@ notifications UnionPay posts to the merchant's `backUrl`."""
 
 from __future__ import annotations
 
-from paymux.channels.base import ChannelCredentials, ProviderRequest, ProviderResponse, SandboxStore
+from paymux.channels.base import (
+    ChannelCredentials,
+    ProviderRequest,
+    ProviderResponse,
+    SandboxCheckout,
+    SandboxStore,
+)
+from paymux.channels.sandbox_page import serve
 from paymux.channels.unionpay import protocol as p
 from paymux.channels.unionpay.credentials import UnionPayCredentials
 from paymux.channels.unionpay.sandbox.gateway import MESSAGES, Registration, SandboxGateway
@@ -13,8 +20,8 @@ from paymux.domain.errors import Conflict, InvalidRequest
 from paymux.domain.models import Channel, Payment, Refund
 from paymux.domain.states import PaymentStatus, RefundStatus
 
-# Where a browser posts the web scene's form when the merchant uses the built-in sandbox; the local
-# platform serves `UnionPaySandbox.cashier` there.
+# Where a browser posts the web scene's form when the merchant uses the built-in sandbox, under the
+# platform's base URL: `UnionPaySandbox.shopper_page` answers there.
 SANDBOX_FRONT_ACTION = "/sandbox/unionpay" + p.FRONT_TRANS_PATH
 _FORM = "application/x-www-form-urlencoded;charset=UTF-8"
 _SCENE_KINDS = {
@@ -38,6 +45,15 @@ class UnionPaySandbox:
         registered = Registration(creds.mer_id, creds.sign_cert)
         reply = SandboxGateway(self.store).handle(p.FRONT_TRANS_PATH, body, registered)
         return ProviderResponse(status=reply.status, body=reply.body, content_type=reply.content_type)
+
+    def shopper_page(
+        self, request: ProviderRequest, base_url: str, checkout: SandboxCheckout
+    ) -> ProviderResponse:
+        """The front gateway the `web` scene's form is posted to: the order with Pay and Decline,
+        settled through `checkout` (see `paymux.channels.sandbox_page`)."""
+        from paymux.channels.unionpay.sandbox.cashier import FrontGatewayFlow
+
+        return serve(request, base_url, checkout, FrontGatewayFlow(self.store), SANDBOX_FRONT_ACTION)
 
     def notification_for(
         self, credentials: ChannelCredentials, payment: Payment, outcome: PaymentStatus, notify_path: str

@@ -98,6 +98,17 @@ class SandboxGateway:
         except RequestRefused as refused:
             return _answer(fields, refused.code)
 
+    def front_consume(self, body: bytes, registered: Registration) -> Trade:
+        """The web scene's signed form as the front gateway takes it from a browser: checked against
+        the merchant's registered certificate, its trade opened (or the same one again). Raises
+        RequestRefused."""
+        try:
+            fields = p.parse_form(body)
+        except (ValueError, UnicodeDecodeError):
+            raise RequestRefused("10") from None
+        _check_request(fields, registered)
+        return self._open_consume(fields)
+
     def _front_consume(self, fields: dict[str, str]) -> GatewayReply:
         trade = self._open_consume(fields)
         page = (

@@ -32,6 +32,18 @@ class Book:
     def save_trade(self, trade: dict[str, Any]) -> None:
         self._store.save(Channel.WECHATPAY, f"trade:{trade['mchid']}:{trade['out_trade_no']}", trade)
 
+    def save_h5_ticket(self, trade: dict[str, Any]) -> None:
+        """Index an h5 trade by the `prepay_id` of its h5_url, for the page the shopper opens."""
+        ticket = trade["h5_ticket"]
+        self._store.save(
+            Channel.WECHATPAY,
+            f"h5:{ticket['prepay_id']}",
+            {"mchid": trade["mchid"], "out_trade_no": trade["out_trade_no"], "package": ticket["package"]},
+        )
+
+    def h5_ticket(self, prepay_id: str) -> dict[str, Any] | None:
+        return self._store.load(Channel.WECHATPAY, f"h5:{prepay_id}") if prepay_id else None
+
     def refund(self, mchid: str, out_refund_no: str) -> dict[str, Any] | None:
         return self._store.load(Channel.WECHATPAY, f"refund:{mchid}:{out_refund_no}")
 

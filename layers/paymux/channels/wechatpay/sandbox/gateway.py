@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from paymux.channels.base import ProviderRequest, ProviderResponse, SandboxStore
+from paymux.channels.sandbox_page import platform_base_url
 from paymux.channels.wechatpay import signing, wire
 from paymux.channels.wechatpay.credentials import WechatPayCredentials
 from paymux.channels.wechatpay.sandbox import identity
@@ -26,6 +27,9 @@ _TRADE = re.compile(r"^/v3/pay/transactions/out-trade-no/([^/]+)$")
 _CLOSE = re.compile(r"^/v3/pay/transactions/out-trade-no/([^/]+)/close$")
 _REFUND = re.compile(r"^/v3/refund/domestic/refunds/([^/]+)$")
 _CLOCK_SKEW_SECONDS = 300
+# Where an h5 payment's `h5_url` takes the shopper: WeChat Pay's checkmweb page, played by the
+# sandbox under the platform's base URL (`WechatPaySandbox.shopper_page`).
+H5_PAGE_PATH = "/sandbox/wechatpay/cgi-bin/mmpayweb-bin/checkmweb"
 
 Answer = dict[str, Any] | str | None  # JSON, a bill file, or 204
 
@@ -115,6 +119,8 @@ class SandboxGateway:
             previous: dict[str, Any] = existing["answer"]
             return previous
         self._book.save_trade(trade)
+        if "h5_ticket" in trade:
+            self._book.save_h5_ticket(trade)
         answer: dict[str, Any] = trade["answer"]
         return answer
 
@@ -168,9 +174,10 @@ def _new_trade(creds: WechatPayCredentials, trade_type: str, body: dict[str, Any
     if trade_type == "JSAPI" and not payer.get("openid"):
         raise SandboxRefusal(400, "PARAM_ERROR", "JSAPI 支付需要 payer.openid")
     prepay_id = "wx" + datetime.now(wire.BEIJING).strftime("%d%H%M%S") + secrets.token_hex(13)
+    h5_ticket = {"prepay_id": prepay_id, "package": str(secrets.randbelow(10**10))}
     answers = {
         "NATIVE": {"code_url": f"weixin://wxpay/bizpayurl?pr={secrets.token_urlsafe(6)}"},
-        "MWEB": {"h5_url": f"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package={secrets.randbelow(10**10)}"},
+        "MWEB": {"h5_url": f"{platform_base_url(notify_url)}{H5_PAGE_PATH}?{urlencode(h5_ticket)}"},
         "APP": {"prepay_id": prepay_id},
         "JSAPI": {"prepay_id": prepay_id},
     }  # fmt: skip
@@ -182,6 +189,8 @@ def _new_trade(creds: WechatPayCredentials, trade_type: str, body: dict[str, Any
     }  # fmt: skip
     if payer.get("openid"):
         trade["payer"] = {"openid": payer["openid"]}
+    if trade_type == "MWEB":
+        trade["h5_ticket"] = h5_ticket
     return trade
 
 

@@ -13,7 +13,14 @@ import secrets
 import uuid
 from typing import Any
 
-from paymux.channels.base import ChannelCredentials, ProviderRequest, SandboxStore
+from paymux.channels.base import (
+    ChannelCredentials,
+    ProviderRequest,
+    ProviderResponse,
+    SandboxCheckout,
+    SandboxStore,
+)
+from paymux.channels.sandbox_page import serve
 from paymux.channels.wechatpay import signing, wire
 from paymux.channels.wechatpay.credentials import WechatPayCredentials
 from paymux.channels.wechatpay.sandbox import identity
@@ -64,6 +71,16 @@ class WechatPaySandbox:
             notify_path,
             payment.id,
         )
+
+    def shopper_page(
+        self, request: ProviderRequest, base_url: str, checkout: SandboxCheckout
+    ) -> ProviderResponse:
+        """The h5 page an `h5` payment's `h5_url` opens: the order with Pay and Decline, settled
+        through `checkout` (see `paymux.channels.sandbox_page`)."""
+        from paymux.channels.wechatpay.sandbox.gateway import H5_PAGE_PATH
+        from paymux.channels.wechatpay.sandbox.h5_page import H5PageFlow
+
+        return serve(request, base_url, checkout, H5PageFlow(self._book), H5_PAGE_PATH)
 
     def refund_notification_for(
         self,
