@@ -78,6 +78,7 @@ deploy: $(STAMP) $(CDK) ## cdk deploy STAGE=dev|prod with your own AWS credentia
 
 bench: $(STAMP) ## benchmarks that print figures
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/ledger_cost.py
 
 openapi: $(STAMP) ## regenerate docs/openapi.json
 	$(BIN)/python -m paymux.api.openapi > docs/openapi.json

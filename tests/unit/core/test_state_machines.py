@@ -31,17 +31,13 @@ TERMINAL = {s for s, targets in PAYMENT_TRANSITIONS.items() if not targets}
 
 
 class PaymentLifecycle(RuleBasedStateMachine):
+    # One moto table for every example (set by the module fixture); each example has its own merchant
+    # and payment, so examples cannot see each other.
+    shared_ledger: DynamoLedger
+
     @initialize()
     def start(self) -> None:
-        self.mock = mock_aws()
-        self.mock.start()
-        session = boto3.session.Session(
-            aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
-        )
-        client = session.client("dynamodb")
-        table = f"paymux-sm-{uuid.uuid4().hex[:8]}"
-        create_table(client, table)
-        self.ledger = DynamoLedger(table, client)
+        self.ledger = self.shared_ledger
         self.service = PaymentService(
             self.ledger,
             CredentialResolver(DictCredentialStore()),
