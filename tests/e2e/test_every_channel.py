@@ -113,3 +113,13 @@ def test_bad_input_is_a_400_in_the_contracts_shape(api: ApiClient, body: dict[st
     error = response.json()["error"]
     assert (error["type"], error["param"]) == ("invalid_request_error", param)
     assert error["request_id"]
+
+
+def test_a_post_without_an_idempotency_key_is_refused_and_writes_nothing(api: ApiClient):
+    order = f"no-key-{uuid.uuid4().hex[:8]}"
+    body = {"amount": 100, "currency": "cny", "merchant_order_id": order, "subject": "x", "scene": "qr"}
+    response = api.request("POST", "/v1/channels/alipay/payments", json_body=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "parameter_missing"
+    assert response.json()["error"]["param"] == "Idempotency-Key"
+    assert api.get(f"/v1/payments?merchant_order_id={order}").json()["data"] == []

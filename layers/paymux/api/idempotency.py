@@ -1,4 +1,5 @@
-"""`Idempotency-Key` on every POST under /v1, with Powertools idempotency on the shared table.
+"""`Idempotency-Key` on every POST under /v1 (required), with Powertools idempotency on the shared
+table.
 
 The key is scoped to the merchant and mode; the request's method, path and body are its payload,
 so the same key and body replay the first response (`Idempotent-Replayed: true`), the same key
@@ -50,8 +51,16 @@ class _NotStored(Exception):
 def idempotency_middleware(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
     event = app.current_event
     key = event.headers.get(HEADER)  # Powertools headers are case-insensitive
-    if event.http_method != "POST" or not event.path.startswith("/v1/") or key is None:
+    if event.http_method != "POST" or not event.path.startswith("/v1/"):
         return next_middleware(app)
+    if key is None:
+        # Required, not optional: a client retrying a refund after a timeout without a key would
+        # otherwise refund twice.
+        raise InvalidRequest(
+            f"Every POST under /v1 needs an {HEADER} header (any unique string, e.g. a UUID)",
+            param=HEADER,
+            code="parameter_missing",
+        )
     if not 0 < len(key) <= _MAX_KEY_LENGTH:
         raise InvalidRequest(f"{HEADER} must be 1 to {_MAX_KEY_LENGTH} characters", param=HEADER)
     scope = merchant_scope(app)
