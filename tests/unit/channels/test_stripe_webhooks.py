@@ -265,3 +265,22 @@ def test_the_sandbox_refuses_impossible_outcomes() -> None:
     )
     with pytest.raises(ChannelError):
         world.sandbox.notification_for(stranger, other, PaymentStatus.SUCCEEDED, NOTIFY_PATH)
+
+
+def test_a_second_timestamp_cannot_smuggle_an_old_signature_past_the_tolerance(
+    paid: tuple[StripeWorld, ProviderRequest],
+) -> None:
+    # given a genuine event signed 30 days ago
+    world, request = paid
+    secret = world.credentials.webhook_secret.get_secret_value()
+    old_signature = hmac.new(secret.encode(), f"{NOON}.".encode() + request.body, hashlib.sha256).hexdigest()
+    world.clock.now = NOON + 30 * 86_400
+    # when it is replayed with the old time in a form the SDK parses first and a fresh one for the window
+    for header in (
+        f"t=+{NOON},t={world.clock.now},v1={old_signature}",
+        f"t={NOON},t={world.clock.now},v1={old_signature}",
+    ):
+        replayed = replace(request, headers={**request.headers, "stripe-signature": header})
+        # then it is refused
+        with pytest.raises(NotificationRejected, match="exactly one decimal timestamp"):
+            world.adapter.verify_notification(world.credentials, replayed)
