@@ -26,6 +26,8 @@ from paymux.api.schemas import (
     WebhookEndpointOut,
 )
 from paymux.channels.http import send
+from paymux.domain.ids import MAX_ID_SECONDS as MAX_TIMESTAMP
+from paymux.domain.models import Channel
 from paymux.domain.representation import event_object, payment_object, refund_object, webhook_endpoint_object
 from paymux.domain.states import PaymentStatus
 from paymux.events.representation import EventWithDeliveriesOut, event_with_deliveries
@@ -47,12 +49,17 @@ def list_payments(
     limit: Limit = 10,
     starting_after: StartingAfter = None,
     merchant_order_id: Annotated[str | None, Query()] = None,
-    channel: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query()] = None,
-    created_gte: Annotated[int | None, Query(alias="created[gte]")] = None,
-    created_lte: Annotated[int | None, Query(alias="created[lte]")] = None,
+    channel: Annotated[Channel | None, Query()] = None,
+    status: Annotated[PaymentStatus | None, Query()] = None,
+    created_gte: Annotated[int | None, Query(alias="created[gte]", ge=0, le=MAX_TIMESTAMP)] = None,
+    created_lte: Annotated[int | None, Query(alias="created[lte]", ge=0, le=MAX_TIMESTAMP)] = None,
 ) -> PaymentList:
-    filters = PaymentFilter(channel=channel, status=status, created_gte=created_gte, created_lte=created_lte)
+    filters = PaymentFilter(
+        channel=channel.value if channel else None,
+        status=status.value if status else None,
+        created_gte=created_gte,
+        created_lte=created_lte,
+    )
     page = payment_service().list_payments(
         merchant_scope(app), filters, limit, starting_after, merchant_order_id
     )

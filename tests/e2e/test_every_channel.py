@@ -98,6 +98,10 @@ def test_a_failed_payment_is_failed_once(api: ApiClient, channel: Channel):
         ({"currency": "CNY"}, "currency"),
         ({"scene": "native"}, "scene"),
         ({"surprise": 1}, "surprise"),
+        ({"metadata": {"k": "v" * 501}}, "metadata.k"),
+        ({"metadata": {"k" * 41: "v"}}, "metadata." + "k" * 41),
+        ({"channel_extra": {"blob": "x" * 5000}}, "channel_extra"),
+        ({"expires_in": 0}, "expires_in"),
     ],
 )
 def test_bad_input_is_a_400_in_the_contracts_shape(api: ApiClient, body: dict[str, Any], param: str):
@@ -123,3 +127,13 @@ def test_a_post_without_an_idempotency_key_is_refused_and_writes_nothing(api: Ap
     assert response.json()["error"]["code"] == "parameter_missing"
     assert response.json()["error"]["param"] == "Idempotency-Key"
     assert api.get(f"/v1/payments?merchant_order_id={order}").json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["created[gte]=1000000000000000", "created[lte]=-5", "status=bogus", "channel=paypal", "limit=1000"],
+)
+def test_bad_list_filters_are_a_400_not_a_500(api: ApiClient, query: str):
+    response = api.get(f"/v1/payments?{query}")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["type"] == "invalid_request_error"

@@ -53,7 +53,9 @@ def build_resolver() -> APIGatewayRestResolver:
 
 def _validation_error(error: RequestValidationError) -> InvalidRequest:
     first = (error.errors() or [{}])[0]
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    location = [
+        str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header", "[key]")
+    ]
     param = ".".join(location) or None
     if first.get("type") == "json_invalid":
         return InvalidRequest("The request body is not valid JSON", code="body_invalid")

@@ -3,13 +3,17 @@ OpenAPI document; they are not the domain models (see `paymux.domain.representat
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
-from paymux.services.payments import CreatePayment, CreateRefund
+from paymux.services.payments import MAX_EXPIRY_SECONDS, CreatePayment, CreateRefund
 
 _ORDER_ID = r"^[A-Za-z0-9_\-.:]{1,64}$"
+MAX_CHANNEL_EXTRA_BYTES = 4096
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+MetadataValue = Annotated[str, StringConstraints(max_length=500)]
 
 
 class _Body(BaseModel):
@@ -26,13 +30,28 @@ class CreatePaymentBody(_Body):
         description="alipay qr|h5|app|pc, wechatpay native|h5|app|jsapi, unionpay web|app|qr, stripe card"
     )
     description: str | None = Field(default=None, max_length=1024)
-    expires_in: StrictInt | None = Field(default=None, description="Seconds until the payment expires")
+    expires_in: StrictInt | None = Field(
+        default=None,
+        ge=60,
+        le=MAX_EXPIRY_SECONDS,
+        description="Seconds until the payment expires (default 2 h)",
+    )
     return_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     client_ip: str | None = Field(default=None, max_length=45)
-    metadata: dict[str, str] = Field(default_factory=dict, max_length=50)
+    metadata: dict[MetadataKey, MetadataValue] = Field(
+        default_factory=dict, max_length=50, description="Up to 50 keys of 40 characters, values of 500"
+    )
     channel_extra: dict[str, Any] = Field(
         default_factory=dict, description="Channel-specific fields, e.g. wechatpay jsapi `openid`"
     )
+
+    @field_validator("channel_extra")
+    @classmethod
+    def small_channel_extra(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # It is stored on the payment and carried by its events (EventBridge caps an event at 256 KB).
+        if len(json.dumps(value)) > MAX_CHANNEL_EXTRA_BYTES:
+            raise ValueError(f"channel_extra must be at most {MAX_CHANNEL_EXTRA_BYTES} bytes of JSON")
+        return value
 
     def to_command(self) -> CreatePayment:
         return CreatePayment(**self.model_dump())
