@@ -110,6 +110,8 @@ class PaymuxStack(Stack):
             "The ledger's own global secondary indexes (paymux.ledger.schema.GLOBAL_SECONDARY_INDEXES: "
             "a merchant's lists, background work); no other table is reachable.",
         )
+        if spec.reads_test_credentials:
+            self._grant_test_credentials(function, stage)
         if spec.channel is None:
             return
         channel_secrets(self, stage, spec.channel).grant_read(function)
@@ -120,4 +122,20 @@ class PaymuxStack(Stack):
             f"Merchants' {spec.channel.value} credentials are one secret per merchant and mode, created at "
             "run time by `paymux` (paymux.channels.credentials); the name prefix limits this function to "
             "its own channel's secrets in this stage.",
+        )
+
+    def _grant_test_credentials(self, function: lambda_.Function, stage: StageConfig) -> None:
+        """Read access to every channel's test-mode credentials (`{prefix}/{channel}/{merchant}/test`)
+        and to no live ones: the sandbox features of test mode sign with them."""
+        secrets = secretsmanager.Secret.from_secret_name_v2(
+            self, f"{function.node.id}-test-secrets", f"{stage.secrets_prefix}/*/*/test"
+        )
+        secrets.grant_read(function)
+        pattern = f"secret:{stage.secrets_prefix}/*/*/test-??????"
+        acknowledge(
+            function.role or function,
+            f"AwsSolutions-IAM5[Resource::{arn_as_nag_shows(self, 'secretsmanager', pattern)}]",
+            "Test mode's sandbox features (completing a test payment, the shopper pages) need each "
+            "merchant's test credentials of the payment's channel; the name pattern admits test-mode "
+            "secrets only, never live ones.",
         )

@@ -102,6 +102,9 @@ class FunctionSpec:
     # The table stream this function consumes, if any, and whether it puts events on the bus.
     stream: StreamSource | None = None
     publishes_events: bool = False
+    # Test mode's sandbox features (completing a test payment, the shopper pages) sign with the
+    # merchant's test credentials of any channel; never their live ones.
+    reads_test_credentials: bool = False
 
     @property
     def handler(self) -> str:
@@ -134,6 +137,7 @@ MERCHANT_API = FunctionSpec(
     name="merchant-api",
     source="merchant_api",
     description="Channel-agnostic merchant API: payments, refunds, events, webhook endpoints",
+    reads_test_credentials=True,
     routes=(
         Route("GET", "/v1/payments"),
         Route("GET", "/v1/payments/{payment_id}"),

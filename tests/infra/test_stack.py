@@ -90,10 +90,15 @@ def _secret_resources(synth: Synthesized, function_id: str) -> list[str]:
 def test_each_channel_reads_only_its_own_channel_secrets(synthesized: Synthesized) -> None:
     prefix = synthesized.stage.secrets_prefix
     channels = {spec.name: spec.channel for spec in TOPOLOGY.functions if spec.channel is not None}
+    test_readers = {spec.name for spec in TOPOLOGY.functions if spec.reads_test_credentials}
 
     for function_id, name in function_names(synthesized).items():
         resources = _secret_resources(synthesized, function_id)
         channel = channels.get(name)
+        if channel is None and name in test_readers:
+            assert resources
+            assert all(f":secret:{prefix}/*/*/test-??????" in resource for resource in resources), name
+            continue
         if channel is None:
             assert resources == [], f"{name} must read no channel secrets"
             continue
