@@ -31,9 +31,9 @@ class ApiEnv(_Env):
 
 
 class WebhookEnv(_Env):
-    # Test-mode endpoints may be on loopback so a merchant can receive events on their own machine
-    # (the local platform). A deployed stack turns it off: loopback inside Lambda is its runtime API.
-    webhook_test_loopback: bool = True
+    # Test-mode endpoints may be on loopback only where that is the merchant's own machine: the local
+    # platform turns it on. Off by default, because loopback inside Lambda is its runtime API.
+    webhook_test_loopback: bool = False
 
 
 class ObservabilityEnv(_Env):

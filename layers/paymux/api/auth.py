@@ -8,10 +8,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from paymux.domain.errors import AuthenticationFailed
-from paymux.domain.models import MerchantScope, Mode
+from paymux.domain.models import MerchantScope
 
 _CACHE_SECONDS = 60
 _CACHE_LIMIT = 1024
@@ -48,12 +47,3 @@ def bearer_key(headers: Mapping[str, str] | None) -> str:
     if scheme.lower() != "bearer" or not key.strip():
         raise AuthenticationFailed("Use `Authorization: Bearer <secret key>`")
     return key.strip()
-
-
-def authorizer_scope(event: Mapping[str, Any]) -> MerchantScope | None:
-    """The scope a deployed Lambda authorizer already established, if there is one."""
-    context = (event.get("requestContext") or {}).get("authorizer") or {}
-    merchant_id, mode = context.get("merchant_id"), context.get("mode")
-    if merchant_id and mode in (Mode.TEST.value, Mode.LIVE.value):
-        return MerchantScope(merchant_id=merchant_id, mode=Mode(mode))
-    return None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from paymux.api.auth import CachedAuthenticator, authorizer_scope, bearer_key
+from paymux.api.auth import CachedAuthenticator, bearer_key
 from paymux.api.errors import proxy_error_response
 from paymux.domain.errors import AuthenticationFailed, InvalidRequest
 from paymux.observability import logger, metrics
@@ -37,7 +37,7 @@ def build_lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
         if str(event.get("path", "")).startswith(AUTHENTICATED_PREFIX):
             request_id = (event.get("requestContext") or {}).get("requestId")
             try:
-                scope = authorizer_scope(event) or authenticate(bearer_key(event.get("headers")))
+                scope = authenticate(bearer_key(event.get("headers")))
             except AuthenticationFailed as error:
                 return proxy_error_response(error, request_id)
             refused = _unreadable_body(event)

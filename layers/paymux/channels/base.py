@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 from paymux.domain.models import Channel, Payment, Refund
 from paymux.domain.states import PaymentStatus, RefundStatus
@@ -23,8 +23,18 @@ class ChannelCredentials(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # Live credentials name the provider's gateway: the built-in sandbox must never answer a live
+    # payment. A channel whose live keys choose the gateway themselves (Stripe) turns this off.
+    live_needs_gateway_url: ClassVar[bool] = True
 
     gateway_url: str | None = None
+
+    @model_validator(mode="after")
+    def _live_goes_to_the_provider(self, info: ValidationInfo) -> Self:
+        mode = (info.context or {}).get("mode")
+        if mode == "live" and self.live_needs_gateway_url and self.gateway_url is None:
+            raise ValueError("live credentials need gateway_url: the provider's production gateway")
+        return self
 
     def uses_builtin_sandbox(self) -> bool:
         return self.gateway_url is None

@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
@@ -34,8 +35,9 @@ class SecretsCredentialStore:
         name = secret_name(self.prefix, channel, merchant_id, mode)
         try:
             value = self._provider.get(name, max_age=self.cache_seconds)
-        except Exception as error:  # Powertools wraps the client's error in GetParameterError
-            if _is_missing(error):
+        except GetParameterError as error:
+            # Powertools re-raises the client's error as a GetParameterError raised while handling it.
+            if _is_missing(error.__context__):
                 return None
             raise
         return json.loads(value) if isinstance(value, str | bytes) else None
@@ -59,10 +61,5 @@ class SecretsCredentialStore:
         return name
 
 
-def _is_missing(error: BaseException) -> bool:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ResourceNotFoundException":
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return "ResourceNotFoundException" in str(error)
+def _is_missing(cause: BaseException | None) -> bool:
+    return isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ResourceNotFoundException"

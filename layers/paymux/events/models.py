@@ -37,6 +37,9 @@ class Delivery(_Record):
     next_attempt_at: int | None = None
     last_status_code: int | None = None
     last_error: str | None = None
+    # The latest attempt lives on the delivery (one write records it); earlier ones are archived as
+    # items of their own when a later attempt takes their place (`DeliveryLedger.replace`).
+    last_attempt: DeliveryAttempt | None = None
     created: int
     updated: int
     version: int = 1

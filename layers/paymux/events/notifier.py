@@ -1,13 +1,18 @@
 """Merchant webhooks: each event goes to every enabled endpoint of its merchant and mode that
 subscribes to its type, signed, with every attempt recorded; failures are retried from the work
 index with backoff until the retry window has passed, then dead-lettered. A failing endpoint holds
-up nothing else: its retries wait in the index, not in a queue."""
+up nothing else: its retries wait in the index, not in a queue.
+
+The first attempt is made before its delivery is written, and the delivery is then written once
+with the outcome: the queue message and the consumer's claim on the event guard that attempt (see
+"When the notifier dies between steps" in docs/events.md)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from paymux.domain.errors import NotFound
 from paymux.domain.ids import IdPrefix, new_id
@@ -29,8 +34,11 @@ from paymux.services.events import ALL_EVENTS
 LEASE_SECONDS = 60
 _PARALLEL_ATTEMPTS = 8
 _ENDPOINT_PAGE = 100
+# Tries to add an attempt to a delivery that keeps changing under us (racing redelivery requests).
+_ADD_ATTEMPT_TRIES = 3
 
 DeliveryHistory = list[tuple[Delivery, list[DeliveryAttempt]]]
+_Item = TypeVar("_Item")
 
 
 class Notifier:
@@ -60,26 +68,34 @@ class Notifier:
     # -- the first attempt, from the bus ---------------------------------------------------
 
     def fan_out(self, event: Event) -> list[Delivery]:
-        """Create one delivery per subscribed endpoint (a repeat of the event finds them made and
-        does nothing) and attempt the new ones now; returns them as recorded after the attempt."""
-        created: list[Delivery] = []
-        for endpoint in self._subscribed(event):
-            now = self.clock()
-            delivery = Delivery(
-                id=self.new_delivery_id(),
-                event_id=event.id,
-                endpoint_id=endpoint.id,
-                merchant_id=event.merchant_id,
-                mode=event.mode,
-                url=endpoint.url,
-                window_start=now,
-                next_attempt_at=now + LEASE_SECONDS,  # held by this worker for its first attempt
-                created=now,
-                updated=now,
-            )
-            if self.deliveries.create(delivery):
-                created.append(delivery)
-        return self._attempt_all(created, event)
+        """Attempt the event at every subscribed endpoint and record each delivery once, with its
+        first attempt's outcome; returns them as recorded. Run under the consumer's once-only claim
+        on the event: a run that dies before the claim is done is run again (see docs/events.md)."""
+        return self._each(
+            lambda endpoint: self._first_attempt(event, endpoint), list(self._subscribed(event))
+        )
+
+    def _first_attempt(self, event: Event, endpoint: WebhookEndpoint) -> Delivery:
+        now = self.clock()
+        fresh = Delivery(
+            id=self.new_delivery_id(),
+            event_id=event.id,
+            endpoint_id=endpoint.id,
+            merchant_id=event.merchant_id,
+            mode=event.mode,
+            url=endpoint.url,
+            window_start=now,
+            created=now,
+            updated=now,
+            version=0,  # not stored yet: the outcome is its first version
+        )
+        attempt = self._post(fresh, endpoint, event)
+        recorded = self._outcome(fresh, attempt)
+        if self.deliveries.create(recorded):
+            return recorded
+        # It exists: an earlier run of this fan-out died before its claim was marked done, or a
+        # redelivery request created it meanwhile. The attempt is added to it.
+        return self._add_attempt(fresh, attempt)
 
     # -- retries, from the schedule --------------------------------------------------------
 
@@ -88,7 +104,7 @@ class Notifier:
         at once never send the same attempt twice."""
         now = self.clock()
         claimed = [d for d in (self._claim(d, now) for d in self.deliveries.due(now, limit)) if d]
-        return self._attempt_all(claimed, None)
+        return self._each(self.attempt, claimed)
 
     def redeliver(self, scope: MerchantScope, event_id: str) -> DeliveryHistory:
         """Send the event again to every endpoint that subscribes to it now: each delivery becomes
@@ -135,17 +151,26 @@ class Notifier:
 
     # -- one attempt -----------------------------------------------------------------------
 
-    def attempt(self, delivery: Delivery, event: Event | None = None) -> Delivery:
-        """Attempt a delivery this worker holds and record the outcome: delivered on a 2xx, else due
-        again after a backoff, or dead-lettered once the retry window has passed."""
-        event = event or self.ledger.get_event(delivery.event_id)
+    def attempt(self, delivery: Delivery) -> Delivery:
+        """Attempt a delivery this worker holds (claimed) and record the outcome: delivered on a
+        2xx, else due again after a backoff, or dead-lettered once the retry window has passed.
+        Raises NotFound if its event is gone."""
         endpoint = self._endpoint(delivery)
         if endpoint is None:
-            return self._record(delivery, None, DeliveryStatus.CANCELED, None)
+            return self._cancel(delivery)
+        attempt = self._post(delivery, endpoint, self.ledger.get_event(delivery.event_id))
+        recorded = self._outcome(delivery, attempt)
+        if self.deliveries.replace(delivery, recorded):
+            return recorded
+        # A redelivery request (or a worker that outlived our lease) changed it meanwhile.
+        return self._add_attempt(delivery, attempt)
+
+    def _post(self, delivery: Delivery, endpoint: WebhookEndpoint, event: Event) -> DeliveryAttempt:
+        """POST the signed event to the endpoint: the attempt numbered after the delivery's last."""
         body = json.dumps(event_object(event), separators=(",", ":")).encode()
         started = self.clock()
-        result = self._post(endpoint, body, started)
-        attempt = DeliveryAttempt(
+        result = self._send(endpoint, body, started)
+        return DeliveryAttempt(
             delivery_id=delivery.id,
             number=delivery.attempts + 1,
             at=started,
@@ -153,18 +178,8 @@ class Notifier:
             status_code=result.status_code,
             error=result.error or (None if _is_2xx(result.status_code) else f"http_{result.status_code}"),
         )
-        if attempt.succeeded:
-            return self._record(delivery, attempt, DeliveryStatus.DELIVERED, None)
-        retry_at = self.policy.next_attempt_at(attempt.number, delivery.window_start, self.clock())
-        if retry_at is None:
-            logger.warning(
-                "webhook delivery dead-lettered",
-                extra={"delivery_id": delivery.id, "event_id": delivery.event_id, "attempts": attempt.number},
-            )
-            return self._record(delivery, attempt, DeliveryStatus.DEAD_LETTERED, None)
-        return self._record(delivery, attempt, DeliveryStatus.PENDING, retry_at)
 
-    def _post(self, endpoint: WebhookEndpoint, body: bytes, timestamp: int) -> PostResult:
+    def _send(self, endpoint: WebhookEndpoint, body: bytes, timestamp: int) -> PostResult:
         try:
             target = resolve_target(
                 endpoint.url, endpoint.mode, self.resolver, test_loopback=self.test_loopback
@@ -178,37 +193,62 @@ class Notifier:
         }
         return self.transport.post(target, body, headers)
 
-    def _record(
-        self,
-        delivery: Delivery,
-        attempt: DeliveryAttempt | None,
-        status: DeliveryStatus,
-        next_attempt_at: int | None,
-    ) -> Delivery:
-        changed = delivery.model_copy(
+    def _outcome(self, delivery: Delivery, attempt: DeliveryAttempt) -> Delivery:
+        """The delivery after an attempt made by the worker holding it."""
+        status, retry_at = DeliveryStatus.DELIVERED, None
+        if not attempt.succeeded:
+            retry_at = self.policy.next_attempt_at(attempt.number, delivery.window_start, self.clock())
+            status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.DEAD_LETTERED
+        if status is DeliveryStatus.DEAD_LETTERED:
+            logger.warning(
+                "webhook delivery dead-lettered",
+                extra={"delivery_id": delivery.id, "event_id": delivery.event_id, "attempts": attempt.number},
+            )
+        return _with_attempt(delivery, attempt, self.clock()).model_copy(
+            update={"status": status, "next_attempt_at": retry_at}
+        )
+
+    def _cancel(self, delivery: Delivery) -> Delivery:
+        canceled = delivery.model_copy(
             update={
-                "status": status,
-                "attempts": attempt.number if attempt else delivery.attempts,
-                "next_attempt_at": next_attempt_at,
-                "last_status_code": attempt.status_code if attempt else delivery.last_status_code,
-                "last_error": (attempt.error if attempt else "endpoint deleted or disabled"),
+                "status": DeliveryStatus.CANCELED,
+                "next_attempt_at": None,
+                "last_error": "endpoint deleted or disabled",
                 "updated": self.clock(),
                 "version": delivery.version + 1,
             }
         )
-        if not self.deliveries.replace(delivery, changed, attempt):
-            # A redelivery request (or a worker that outlived our lease) changed it meanwhile.
-            logger.warning("delivery changed during its attempt", extra={"delivery_id": delivery.id})
-            return self.deliveries.get(delivery.event_id, delivery.endpoint_id) or changed
-        return changed
+        if self.deliveries.replace(delivery, canceled):
+            return canceled
+        return self.deliveries.get(delivery.event_id, delivery.endpoint_id) or canceled
+
+    def _add_attempt(self, delivery: Delivery, attempt: DeliveryAttempt) -> Delivery:
+        """Record an attempt on a delivery someone else changed while it was made: it is numbered
+        after the stored ones and leaves the stored schedule alone, except that a 2xx delivers a
+        pending delivery."""
+        for _ in range(_ADD_ATTEMPT_TRIES):
+            current = self.deliveries.get(delivery.event_id, delivery.endpoint_id)
+            if current is None:
+                break
+            numbered = attempt.model_copy(update={"delivery_id": current.id, "number": current.attempts + 1})
+            changed = _with_attempt(current, numbered, self.clock())
+            if numbered.succeeded and current.status is DeliveryStatus.PENDING:
+                changed = changed.model_copy(
+                    update={"status": DeliveryStatus.DELIVERED, "next_attempt_at": None}
+                )
+            if self.deliveries.replace(current, changed):
+                return changed
+        logger.warning("delivery attempt not recorded", extra={"delivery_id": delivery.id})
+        return self.deliveries.get(delivery.event_id, delivery.endpoint_id) or delivery
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _attempt_all(self, deliveries: list[Delivery], event: Event | None) -> list[Delivery]:
-        if len(deliveries) <= 1 or self.parallel_attempts <= 1:
-            return [self.attempt(d, event) for d in deliveries]
-        with ThreadPoolExecutor(max_workers=min(self.parallel_attempts, len(deliveries))) as pool:
-            return list(pool.map(lambda d: self.attempt(d, event), deliveries))
+    def _each(self, work: Callable[[_Item], Delivery], items: list[_Item]) -> list[Delivery]:
+        """`work` on every item, up to `parallel_attempts` at once (attempts wait on the network)."""
+        if len(items) <= 1 or self.parallel_attempts <= 1:
+            return [work(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.parallel_attempts, len(items))) as pool:
+            return list(pool.map(work, items))
 
     def _claim(self, delivery: Delivery, now: int) -> Delivery | None:
         held = delivery.model_copy(
@@ -240,3 +280,16 @@ class Notifier:
 
 def _is_2xx(status_code: int | None) -> bool:
     return status_code is not None and 200 <= status_code < 300
+
+
+def _with_attempt(delivery: Delivery, attempt: DeliveryAttempt, now: int) -> Delivery:
+    return delivery.model_copy(
+        update={
+            "attempts": attempt.number,
+            "last_attempt": attempt,
+            "last_status_code": attempt.status_code,
+            "last_error": attempt.error,
+            "updated": now,
+            "version": delivery.version + 1,
+        }
+    )

@@ -1,11 +1,14 @@
 """Webhook deliveries and their attempts in the ledger table, beside their event (`EVT#<id>`).
 
-A pending delivery sits in the work index under its due time, a dead-lettered one under the
-dead-letter partition; every change is a conditional write on the delivery's `version`."""
+A delivery item carries its latest attempt, so recording an attempt is one conditional write on the
+delivery's `version`; the attempt it replaces is archived first as an item of its own (immutable, so
+writing it twice is harmless). A pending delivery sits in the work index under its due time, a
+dead-lettered one under the dead-letter partition; one delivered at its first attempt never enters
+the index."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -25,11 +28,9 @@ from paymux.ledger.schema import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 _DELIVERY = "webhook_delivery"
 _ATTEMPT = "webhook_attempt"
-_CONDITION_FAILED = ("TransactionCanceledException", "ConditionalCheckFailedException")
 
 
 class DeliveryLedger:
@@ -38,19 +39,9 @@ class DeliveryLedger:
         self.client = client
 
     def create(self, delivery: Delivery) -> bool:
-        """Write a new delivery; False if the event already has one for that endpoint (a repeat of
-        the event: nothing to do)."""
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=self._delivery_item(delivery),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        """Write a new delivery (with its first attempt, if made); False if the event already has
+        one for that endpoint."""
+        return self._put_delivery(delivery, "attribute_not_exists(pk)", {})
 
     def get(self, event_id: str, endpoint_id: str) -> Delivery | None:
         item = self.client.get_item(
@@ -60,46 +51,22 @@ class DeliveryLedger:
         ).get("Item")
         return _delivery(item) if item else None
 
-    def replace(self, current: Delivery, changed: Delivery, attempt: DeliveryAttempt | None = None) -> bool:
-        """Store `changed` (whose version must be `current`'s plus one) and the attempt, if `current`
-        is still what is stored; False if another worker changed it first."""
+    def replace(self, current: Delivery, changed: Delivery) -> bool:
+        """Store `changed` (whose version must be `current`'s plus one) if `current` is still what is
+        stored; False if another worker changed it first. When `changed` carries a newer attempt,
+        `current`'s is archived first."""
         if changed.version != current.version + 1:
             raise ValueError("a changed delivery must carry the next version")
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": self._delivery_item(changed),
-                    "ConditionExpression": "#v = :v",
-                    "ExpressionAttributeNames": {"#v": "version"},
-                    "ExpressionAttributeValues": {":v": codec.serialize_value(current.version)},
-                }
-            }
-        ]
-        if attempt is not None:
-            keys = Keys.webhook_attempt(changed.event_id, changed.endpoint_id, attempt.number)
-            values = {**attempt.model_dump(mode="json"), **keys, ENTITY_ATTRIBUTE: _ATTEMPT}
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": codec.serialize(values),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        try:
-            self.client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", items))
-        except ClientError as error:
-            if error.response["Error"]["Code"] in _CONDITION_FAILED:
-                return False
-            raise
-        return True
+        superseded = current.last_attempt
+        if superseded is not None and changed.last_attempt != superseded:
+            self._archive(current, superseded)
+        return self._put_delivery(changed, "#v = :v", {":v": codec.serialize_value(current.version)})
 
     def list_for_event(self, event_id: str) -> list[tuple[Delivery, list[DeliveryAttempt]]]:
-        """The event's deliveries, each with its attempts in order."""
+        """The event's deliveries, each with its attempts in order: the archived ones and the latest,
+        which a crash may have left in both places."""
         deliveries: dict[str, Delivery] = {}
-        attempts: dict[str, list[DeliveryAttempt]] = {}
+        attempts: dict[str, dict[int, DeliveryAttempt]] = {}
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
@@ -116,14 +83,18 @@ class DeliveryLedger:
                 if item[ENTITY_ATTRIBUTE]["S"] == _DELIVERY:
                     delivery = _delivery(item)
                     deliveries[delivery.id] = delivery
+                    if delivery.last_attempt is not None:
+                        attempts.setdefault(delivery.id, {})[delivery.last_attempt.number] = (
+                            delivery.last_attempt
+                        )
                 else:
                     attempt = DeliveryAttempt.model_validate(_plain(item))
-                    attempts.setdefault(attempt.delivery_id, []).append(attempt)
+                    attempts.setdefault(attempt.delivery_id, {}).setdefault(attempt.number, attempt)
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         ordered = sorted(deliveries.values(), key=lambda d: d.id)
-        return [(d, sorted(attempts.get(d.id, []), key=lambda a: a.number)) for d in ordered]
+        return [(d, [a for _, a in sorted(attempts.get(d.id, {}).items())]) for d in ordered]
 
     def due(self, now: int, limit: int) -> list[Delivery]:
         """Pending deliveries whose next attempt is due at `now`, earliest first (from the
@@ -157,9 +128,32 @@ class DeliveryLedger:
         )
         return [_delivery(item) for item in response.get("Items", [])]
 
+    def _put_delivery(self, delivery: Delivery, condition: str, values: dict[str, Any]) -> bool:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": self._delivery_item(delivery),
+            "ConditionExpression": condition,
+        }
+        if values:
+            request["ExpressionAttributeNames"] = {"#v": "version"}
+            request["ExpressionAttributeValues"] = values
+        try:
+            self.client.put_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _archive(self, delivery: Delivery, attempt: DeliveryAttempt) -> None:
+        keys = Keys.webhook_attempt(delivery.event_id, delivery.endpoint_id, attempt.number)
+        values = {**attempt.model_dump(mode="json"), **keys, ENTITY_ATTRIBUTE: _ATTEMPT}
+        self.client.put_item(TableName=self.table_name, Item=codec.serialize(values))
+
     def _delivery_item(self, delivery: Delivery) -> dict[str, Any]:
         values: dict[str, Any] = {
-            **delivery.model_dump(mode="json"),
+            **delivery.model_dump(mode="json", exclude={"last_attempt"}),
+            "last_attempt": _attempt_values(delivery.last_attempt),
             **Keys.webhook_delivery(delivery.event_id, delivery.endpoint_id),
             ENTITY_ATTRIBUTE: _DELIVERY,
         }
@@ -175,6 +169,10 @@ class DeliveryLedger:
 
 def _due_key(unix_seconds: int) -> str:
     return f"{max(unix_seconds, 0):012d}"
+
+
+def _attempt_values(attempt: DeliveryAttempt | None) -> dict[str, Any] | None:
+    return attempt.model_dump(mode="json", exclude_none=True) if attempt else None
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

@@ -181,6 +181,8 @@ class LocalPlatform:
         os.environ.update(
             {
                 "PAYMUX_TABLE_NAME": self.config.table_name,
+                # A merchant's webhook receiver on this machine is the point of the local platform.
+                "PAYMUX_WEBHOOK_TEST_LOOPBACK": "true",
                 "PAYMUX_SECRETS_PREFIX": self.config.secrets_prefix,
                 "PAYMUX_EVENT_BUS_NAME": self.config.event_bus_name,
             }

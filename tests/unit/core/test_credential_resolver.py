@@ -24,6 +24,9 @@ class ModeCheckedCredentials(FakeCredentials):
         return value
 
 
+GATEWAY = "https://provider.example/gateway"
+
+
 @pytest.fixture
 def store() -> DictCredentialStore:
     return DictCredentialStore()
@@ -49,7 +52,15 @@ def test_live_mode_without_credentials_is_refused(store):
 
 
 def test_stored_credentials_are_validated_for_their_mode(store):
-    assert resolve(store, Mode.LIVE, {"signing_secret": "live_abc"}).signing_secret == "live_abc"
+    assert (
+        resolve(store, Mode.LIVE, {"signing_secret": "live_abc", "gateway_url": GATEWAY}).signing_secret
+        == "live_abc"
+    )
     with pytest.raises(ChannelNotConfigured) as refused:
-        resolve(store, Mode.TEST, {"signing_secret": "live_abc"})
+        resolve(store, Mode.TEST, {"signing_secret": "live_abc", "gateway_url": GATEWAY})
     assert "live_abc" not in refused.value.message
+
+
+def test_live_credentials_never_reach_the_built_in_sandbox(store):
+    with pytest.raises(ChannelNotConfigured):
+        resolve(store, Mode.LIVE, {"signing_secret": "live_abc"})

@@ -96,7 +96,10 @@ def test_a_channel_failure_writes_nothing(ledger, scope, credential_store):
 
 def test_live_mode_uses_the_merchants_own_credentials(service, ledger, credential_store, adapter):
     live = MerchantScope(merchant_id="mch_LIVE", mode=Mode.LIVE)
-    credential_store.values[("alipay", "mch_LIVE", "live")] = {"signing_secret": "merchant-secret"}
+    credential_store.values[("alipay", "mch_LIVE", "live")] = {
+        "signing_secret": "merchant-secret",
+        "gateway_url": "https://provider.example/gateway",
+    }
     payment = service.create_payment(live, Channel.ALIPAY, create_command(), BASE_URL)
 
     sandbox_signed = fake_notification(

@@ -7,7 +7,7 @@ always talks to Stripe (`https://api.stripe.com`), never to a sandbox.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import SecretStr, ValidationInfo, field_validator, model_validator
 
@@ -44,6 +44,9 @@ class StripeCredentials(ChannelCredentials):
     Validate with `context={"mode": "test" | "live"}` to refuse a key of the other mode; the model
     raises pydantic.ValidationError (a ValueError) for a malformed key or a mode mismatch.
     """
+
+    # A live key always reaches Stripe itself (see `gateway`), never the built-in sandbox.
+    live_needs_gateway_url: ClassVar[bool] = False
 
     secret_key: SecretStr
     webhook_secret: SecretStr
