@@ -18,6 +18,7 @@ from constructs import Construct
 
 from infra.events import WorkQueue
 from infra.stage import StageConfig
+from paymux.observability import LEDGER_CONFLICT_METRIC, METRICS_NAMESPACE, METRICS_SERVICE
 
 _PERIOD = Duration.minutes(5)
 
@@ -82,6 +83,19 @@ class Observability(Construct):
                 1,
                 f"{name} gave up on work: inspect the dead letters, fix the cause, then redrive",
             )
+        self._alarm(
+            "LedgerConflicts",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=LEDGER_CONFLICT_METRIC,
+                dimensions_map={"service": METRICS_SERVICE},
+                period=_PERIOD,
+                statistic="Sum",
+            ),
+            1,
+            "A provider took money for a payment the ledger had closed or failed: refund it at the "
+            "provider (the function's log names the payment)",
+        )
         for work in work_queues:
             self._alarm(
                 f"{work.name}-Backlog",

@@ -22,7 +22,13 @@ class Route:
 # The bus's `source` for every paymux event.
 EVENT_SOURCE = "paymux"
 # Work a channel's function does after creation, delivered to it over its queue (issue 4 owns the names).
-CHANNEL_WORK_EVENTS: tuple[str, ...] = (EventType.REFUND_CREATED.value, EventType.PAYMENT_CLOSED.value)
+# A failed payment is closed at the provider too: a declined card's PaymentIntent must not be
+# payable afterwards with the same client secret.
+CHANNEL_WORK_EVENTS: tuple[str, ...] = (
+    EventType.REFUND_CREATED.value,
+    EventType.PAYMENT_CLOSED.value,
+    EventType.PAYMENT_FAILED.value,
+)
 # Every event a merchant can receive (the notifier's rule).
 ALL_EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
 

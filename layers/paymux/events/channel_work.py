@@ -36,7 +36,7 @@ class ChannelWorker:
         object_id = str(event.data["object"]["id"])
         if event.type is EventType.REFUND_CREATED:
             self.carry_out_refund(object_id)
-        elif event.type is EventType.PAYMENT_CLOSED:
+        elif event.type in (EventType.PAYMENT_CLOSED, EventType.PAYMENT_FAILED):
             self.close_at_provider(object_id)
         else:
             logger.info("no channel work for this event", extra={"event_id": event.id})
@@ -62,12 +62,13 @@ class ChannelWorker:
         logger.info("refund carried out", extra={"refund_id": refund_id, "status": state.status.value})
 
     def close_at_provider(self, payment_id: str) -> None:
-        """Close a payment the ledger closed. A provider that refuses (closed already, or paid in the
+        """Close a payment the ledger closed or failed, so nobody can pay it there afterwards. A provider
+        that refuses (closed already, or paid in the
         meantime) is asked for the trade's state: closed or failed there is done; paid there is a
         conflict for an operator (logged through `apply_payment_state`). Raises ChannelError while
         the trade is still open at the provider."""
         payment = self.ledger.get_payment(payment_id)
-        if payment.status is not PaymentStatus.CLOSED:
+        if payment.status not in (PaymentStatus.CLOSED, PaymentStatus.FAILED):
             return
         credentials = self.credentials.resolve(self.adapter, payment.merchant_id, payment.mode)
         try:

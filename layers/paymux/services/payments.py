@@ -45,7 +45,7 @@ from paymux.domain.money import MAX_AMOUNT, Money
 from paymux.domain.representation import payment_object, refund_object
 from paymux.domain.states import PaymentStatus, RefundStatus, check_payment_transition
 from paymux.ledger.ports import Ledger, Page, PaymentChanges, PaymentFilter
-from paymux.observability import logger, security_event
+from paymux.observability import ledger_conflict, logger, security_event
 from paymux.services.clock import Clock, system_clock
 from paymux.services.credentials import CredentialResolver
 
@@ -335,13 +335,11 @@ class PaymentService:
             if current.status is not state.status:
                 # E.g. paid at the provider after it was closed here: money moved that the ledger
                 # refuses, so it is raised for an operator (and reconciliation), not silently dropped.
-                logger.error(
-                    "channel state conflicts with the ledger",
-                    extra={
-                        "payment_id": payment.id,
-                        "ledger_status": current.status.value,
-                        "channel_status": state.status.value,
-                    },
+                ledger_conflict(
+                    payment_id=payment.id,
+                    channel=payment.channel.value,
+                    ledger_status=current.status.value,
+                    channel_status=state.status.value,
                 )
             return current
 

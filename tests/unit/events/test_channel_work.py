@@ -14,7 +14,9 @@ from paymux.domain.models import Channel, Payment, Refund
 from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.events.handlers import consume_queue_batch
 from paymux.events.once import OnceOnly
+from paymux.observability import LEDGER_CONFLICT_METRIC, metrics
 from paymux.services.payments import CreateRefund
+from tests.fakes import fake_notification
 from tests.unit.core.conftest import create_command
 from tests.unit.events.conftest import World
 from tests.unit.events.test_publisher import BASE_URL, pay
@@ -125,6 +127,41 @@ def test_a_closed_payment_is_closed_at_the_provider(world: World) -> None:
     world.publish_stream()
     assert consume(world, world.bus.receive("alipay-work"))["batchItemFailures"] == []
     assert closed == [payment.id]
+
+
+def test_a_failed_payment_is_closed_at_the_provider_so_nobody_can_pay_it_there(world: World) -> None:
+    # given a card the provider declined (a Stripe PaymentIntent stays payable until it is canceled)
+    closed: list[str] = []
+    world.adapter.close_payment = lambda c, p: closed.append(p.id)  # type: ignore[method-assign]
+    payment = world.payments.create_payment(world.scope, Channel.ALIPAY, create_command(), BASE_URL)
+    declined = fake_notification(
+        payment_id=payment.id, status="failed", amount=payment.amount, currency="cny"
+    )
+    assert world.payments.handle_notification(Channel.ALIPAY, declined).body == "success"
+    # when its payment.failed event reaches the channel's work queue
+    world.publish_stream()
+    assert consume(world, world.bus.receive("alipay-work"))["batchItemFailures"] == []
+    # then the channel closed it at the provider
+    assert closed == [payment.id]
+
+
+def test_a_payment_paid_at_the_provider_after_the_ledger_closed_it_is_counted_for_an_operator(
+    world: World,
+) -> None:
+    def refuse(credentials: Any, payment: Payment) -> None:
+        raise ChannelError("TRADE_HAS_SUCCESS")
+
+    world.adapter.close_payment = refuse  # type: ignore[method-assign]
+    world.adapter.query_payment = lambda c, p: ChannelPaymentState(  # type: ignore[method-assign]
+        p.id, PaymentStatus.SUCCEEDED, p.amount, p.currency
+    )
+    payment = world.payments.create_payment(world.scope, Channel.ALIPAY, create_command(), BASE_URL)
+    world.payments.close_payment(world.scope, payment.id)
+    metrics.clear_metrics()
+    world.worker().close_at_provider(payment.id)
+    assert world.ledger.get_payment(payment.id).status is PaymentStatus.CLOSED
+    assert metrics.metric_set[LEDGER_CONFLICT_METRIC]["Value"] == [1.0]
+    metrics.clear_metrics()
 
 
 def test_a_close_the_provider_refuses_because_it_is_closed_there_is_done(world: World) -> None:
