@@ -12,11 +12,13 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
 from paymux.api.channel_function import build_channel_router
 from paymux.topology import MERCHANT_API, TOPOLOGY
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler.api_gateway import Router
 
 TITLE = "paymux API"
 VERSION = "1.0.0"
@@ -26,20 +28,25 @@ DESCRIPTION = (
 )
 
 
-def include_channel_routes(app: APIGatewayRestResolver) -> None:
-    """Add every channel's routes so the merchant API's document describes the whole API (API
-    Gateway sends those paths to the channel functions, never here)."""
-    for function in TOPOLOGY.functions:
-        if function.channel is not None:
-            app.include_router(build_channel_router(function.channel))
-
-
 @cache
-def openapi_document(app: APIGatewayRestResolver) -> str:
-    """The document of `app`, built once per process (its models load only when it is asked for)."""
+def openapi_document(merchant_routes: Router) -> str:
+    """The document of the whole API: the merchant API's routes and every channel function's,
+    gathered on a resolver that only documents (it serves nothing). Built once per process; its
+    models load only when it is asked for."""
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
-    return app.get_openapi_json_schema(
+    documentation = APIGatewayRestResolver(enable_validation=True)
+    # Including a router makes it delegate its requests to the including resolver: the live merchant
+    # routes must keep answering through their own app, so their resolver is put back.
+    serving = merchant_routes.api_resolver
+    try:
+        documentation.include_router(merchant_routes)
+    finally:
+        merchant_routes.api_resolver = serving
+    for function in TOPOLOGY.functions:
+        if function.channel is not None:
+            documentation.include_router(build_channel_router(function.channel))
+    return documentation.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,
@@ -51,8 +58,8 @@ def openapi_document(app: APIGatewayRestResolver) -> str:
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    app = import_module(MERCHANT_API.module).app
-    print(json.dumps(json.loads(openapi_document(app)), indent=2, sort_keys=True))
+    routes = import_module(MERCHANT_API.module).router
+    print(json.dumps(json.loads(openapi_document(routes)), indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":

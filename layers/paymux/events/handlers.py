@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 BackgroundHandler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
-ScheduleAction = Callable[[], dict[str, Any]]
+ScheduleAction = Callable[["LambdaContext"], dict[str, Any]]
 SCHEDULE_DETAIL_TYPE = "paymux.schedule"
 
 
@@ -85,7 +85,8 @@ def background_handler(
 ) -> BackgroundHandler:
     """One handler for what a function consumes besides HTTP: `queue` builds the consumer of its SQS
     batches, `stream` the publisher of its stream batches, `schedules` maps a schedule's action to
-    what it runs. Dependencies are built on first use, not at import."""
+    what it runs (given the invocation's context, for its time left). Dependencies are built on
+    first use, not at import."""
     actions = dict(schedules or {})
 
     @logger.inject_lambda_context(clear_state=True)
@@ -98,7 +99,7 @@ def background_handler(
         action = schedule_action(event)
         if action is not None and action in actions:
             logger.info("scheduled run", extra={"action": action})
-            return actions[action]()
+            return actions[action](context)
         raise UnknownInvocation(f"no handler for this invocation (schedule action {action!r})")
 
     return handler

@@ -125,9 +125,13 @@ class DynamoLedger:
             gsi=(Collections.payments(payment.merchant_id, payment.mode), payment.id),
         )
         if payment.status is PaymentStatus.REQUIRES_ACTION:
-            # In the work index until it leaves `requires_action`, for the status sync to find.
+            # In the work index until it leaves `requires_action`, for the status sync to find: first
+            # due after the grace period, or at its expiry if that comes sooner.
+            first_check = payment.created + WorkIndex.FIRST_CHECK_AFTER_SECONDS
+            if payment.expires_at is not None:
+                first_check = min(first_check, payment.expires_at)
             payment_item |= codec.serialize(
-                _work_keys(WorkIndex.pending_payments, payment.channel, payment.id)
+                _work_keys(WorkIndex.pending_payments, payment.channel, payment.id, first_check)
             )
         claim = codec.serialize(
             {
@@ -234,48 +238,108 @@ class DynamoLedger:
             raise
         return payment.model_copy(update={**values, "status": target, "version": payment.version + 1})
 
-    def list_pending_payments(self, channel: Channel, created_before: int, limit: int) -> list[Payment]:
-        """Up to `limit` payments of `channel` (every merchant and mode) still `requires_action` and
-        created before `created_before` (unix seconds), oldest first. Read from the work index, so a
+    def list_due_payments(self, channel: Channel, now: int, limit: int) -> list[Payment]:
+        """Up to `limit` payments of `channel` (every merchant and mode) still `requires_action` whose
+        next check is due at `now` (unix seconds), earliest due first. Read from the work index, so a
         payment that just moved on may still appear: callers re-check its status."""
-        return self._list_pending(
-            WorkIndex.pending_payments, IdPrefix.PAYMENT, Payment, channel, created_before, limit
+        return self._list_due(WorkIndex.pending_payments, Payment, channel, now, limit)
+
+    def list_due_refunds(self, channel: Channel, now: int, limit: int) -> list[Refund]:
+        """Like `list_due_payments`, for refunds of `channel` still pending at the provider."""
+        return self._list_due(WorkIndex.pending_refunds, Refund, channel, now, limit)
+
+    def reschedule_payment_check(self, payment: Payment, next_check: int) -> bool:
+        """Move a payment's next check to `next_check` (unix seconds) in the work index, only while
+        it is still `requires_action` and in the index: False, writing nothing, if it moved on, so a
+        payment that left the index is never put back."""
+        return self._reschedule(
+            Keys.payment(payment.id),
+            WorkIndex.pending_payments,
+            payment.channel,
+            payment.id,
+            PaymentStatus.REQUIRES_ACTION.value,
+            next_check,
         )
 
-    def list_pending_refunds(self, channel: Channel, created_before: int, limit: int) -> list[Refund]:
-        """Like `list_pending_payments`, for refunds of `channel` still pending at the provider."""
-        return self._list_pending(
-            WorkIndex.pending_refunds, IdPrefix.REFUND, Refund, channel, created_before, limit
+    def reschedule_refund_check(self, refund: Refund, next_check: int) -> bool:
+        """Like `reschedule_payment_check`, for a refund still `pending`."""
+        return self._reschedule(
+            Keys.refund(refund.id),
+            WorkIndex.pending_refunds,
+            refund.channel,
+            refund.id,
+            RefundStatus.PENDING.value,
+            next_check,
         )
 
-    def _list_pending(
+    def _list_due(
         self,
         partition: Callable[[str, int], str],
-        prefix: IdPrefix,
         model: type[M],
         channel: Channel,
-        created_before: int,
+        now: int,
         limit: int,
     ) -> list[M]:
-        upper = boundary_id(prefix, created_before - 1, upper=True)
+        # Each shard's due items come in due order, so the first `limit` of each, merged, are the
+        # first `limit` of all.
         found: list[tuple[str, M]] = []
         for shard in range(WorkIndex.SHARDS):
-            response = self.client.query(
-                TableName=self.table_name,
-                IndexName=GSI2,
-                KeyConditionExpression="#pk = :pk AND #sk BETWEEN :lo AND :hi",
-                ExpressionAttributeNames={"#pk": GSI2_PARTITION_KEY, "#sk": GSI2_SORT_KEY},
-                ExpressionAttributeValues={
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": GSI2,
+                "KeyConditionExpression": "#pk = :pk AND #sk < :due",
+                "ExpressionAttributeNames": {"#pk": GSI2_PARTITION_KEY, "#sk": GSI2_SORT_KEY},
+                "ExpressionAttributeValues": {
                     ":pk": codec.serialize_value(partition(channel.value, shard)),
-                    ":lo": codec.serialize_value(f"{prefix}_"),
-                    ":hi": codec.serialize_value(upper),
+                    ":due": codec.serialize_value(WorkIndex.due_bound(now)),
                 },
-                Limit=limit,
-            )
-            found.extend(
-                (item[GSI2_SORT_KEY]["S"], _model(item, model)) for item in response.get("Items", [])
-            )
+                "Limit": limit,
+            }
+            items: list[dict[str, Any]] = []
+            while len(items) < limit:
+                response = self.client.query(**request)
+                items.extend(response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+                request["Limit"] = limit - len(items)
+            found.extend((item[GSI2_SORT_KEY]["S"], _model(item, model)) for item in items[:limit])
         return [found_model for _, found_model in sorted(found, key=lambda pair: pair[0])][:limit]
+
+    def _reschedule(
+        self,
+        keys: dict[str, str],
+        partition: Callable[[str, int], str],
+        channel: Channel,
+        item_id: str,
+        waiting_status: str,
+        next_check: int,
+    ) -> bool:
+        work_keys = _work_keys(partition, channel, item_id, next_check)
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(keys),
+                UpdateExpression="SET #sk = :sk",
+                # The transition that ends the wait removes the index keys and changes the status in
+                # one write: either failing here means the item moved on.
+                ConditionExpression="#status = :waiting AND #pk = :pk",
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#pk": GSI2_PARTITION_KEY,
+                    "#sk": GSI2_SORT_KEY,
+                },
+                ExpressionAttributeValues={
+                    ":waiting": codec.serialize_value(waiting_status),
+                    ":pk": codec.serialize_value(work_keys[GSI2_PARTITION_KEY]),
+                    ":sk": codec.serialize_value(work_keys[GSI2_SORT_KEY]),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # -- refunds -----------------------------------------------------------------------------
 
@@ -315,14 +379,22 @@ class DynamoLedger:
                 "Put": {
                     "TableName": self.table_name,
                     "ConditionExpression": _NOT_EXISTS,
-                    # In the work index while pending, for the status sync to find.
+                    # In the work index while pending, for the status sync to find: first due
+                    # after the grace period.
                     "Item": self._item(
                         Keys.refund(refund.id),
                         "refund",
                         refund,
                         gsi=(Collections.refunds_of(payment.id), refund.id),
                     )
-                    | codec.serialize(_work_keys(WorkIndex.pending_refunds, refund.channel, refund.id)),
+                    | codec.serialize(
+                        _work_keys(
+                            WorkIndex.pending_refunds,
+                            refund.channel,
+                            refund.id,
+                            refund.created + WorkIndex.FIRST_CHECK_AFTER_SECONDS,
+                        )
+                    ),
                 }
             },
             self._put_event(event),
@@ -637,8 +709,14 @@ class DynamoLedger:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def _work_keys(partition: Callable[[str, int], str], channel: Channel, item_id: str) -> dict[str, str]:
-    return {GSI2_PARTITION_KEY: partition(channel.value, WorkIndex.shard_of(item_id)), GSI2_SORT_KEY: item_id}
+def _work_keys(
+    partition: Callable[[str, int], str], channel: Channel, item_id: str, due: int
+) -> dict[str, str]:
+    """The work index keys of an item of `channel` next due at `due` (unix seconds)."""
+    return {
+        GSI2_PARTITION_KEY: partition(channel.value, WorkIndex.shard_of(item_id)),
+        GSI2_SORT_KEY: WorkIndex.due_sort_key(due, item_id),
+    }
 
 
 def _key(keys: dict[str, str]) -> dict[str, Any]:

@@ -154,22 +154,38 @@ class Collections:
 
 class WorkIndex:
     """GSI2 partitions: what background jobs look for. Each kind is spread over `SHARDS`
-    partitions (by a hash of the item's id) so no single index partition runs hot."""
+    partitions (by a hash of the item's id) so no single index partition runs hot. Pending payments
+    and refunds, like webhook deliveries, sort by when they are next due: a query for `sk` below
+    `due_bound(now)` finds what is due, earliest first, and work that must wait longer is moved later
+    (see `due_sort_key`) instead of staying at the head."""
 
     SHARDS = 4
+    # A pending payment's or refund's first check, after its creation: its notification usually
+    # arrives within this grace period, so the status sync does not ask the provider before.
+    FIRST_CHECK_AFTER_SECONDS = 5 * 60
 
     @staticmethod
     def shard_of(item_id: str) -> int:
         return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % WorkIndex.SHARDS
 
     @staticmethod
+    def due_sort_key(due: int, item_id: str) -> str:
+        """`<due unix seconds, 12 digits>#<id>`: sorts by due time, then by id."""
+        return f"{max(due, 0):012d}#{item_id}"
+
+    @staticmethod
+    def due_bound(now: int) -> str:
+        """Every `due_sort_key` due at or before `now` sorts below this, every later one above."""
+        return f"{max(now + 1, 0):012d}"
+
+    @staticmethod
     def pending_payments(channel: str, shard: int) -> str:
-        """Payments of `channel` still requiring action; sort key: the payment id (time-ordered)."""
+        """Payments of `channel` still requiring action; sort key: `due_sort_key(next check, id)`."""
         return f"PENDING#{channel}#{shard}"
 
     @staticmethod
     def pending_refunds(channel: str, shard: int) -> str:
-        """Refunds of `channel` still pending at the provider; sort key: the refund id (time-ordered)."""
+        """Refunds of `channel` still pending at the provider; sort key: `due_sort_key(next check, id)`."""
         return f"PENDING_REFUNDS#{channel}#{shard}"
 
     @staticmethod

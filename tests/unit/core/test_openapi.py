@@ -36,3 +36,13 @@ def test_the_document_needs_no_environment_and_describes_every_route():
 def test_docs_openapi_json_is_current():
     committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
     assert committed == generated(), "docs/openapi.json is stale: run `make openapi`"
+
+
+def test_documenting_the_merchant_routes_leaves_them_serving_through_their_own_app():
+    from functions.merchant_api.app import app, router
+
+    from paymux.api.openapi import openapi_document
+
+    assert "/v1/channels/alipay/payments" in json.loads(openapi_document(router))["paths"]
+    assert router.api_resolver is app
+    assert not any("/v1/channels/" in str(route.rule) for route in app._static_routes + app._dynamic_routes)

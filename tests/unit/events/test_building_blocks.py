@@ -84,7 +84,7 @@ def test_a_name_resolving_to_any_private_address_is_refused_in_live_mode() -> No
 
 def test_the_topology_routes_channel_work_and_every_event_to_the_notifier() -> None:
     rules = {rule.name: rule for rule, _ in TOPOLOGY.rules()}
-    assert set(CHANNEL_WORK_EVENTS) == {"refund.created", "payment.closed"}
+    assert set(CHANNEL_WORK_EVENTS) == {"refund.created", "payment.closed", "payment.failed"}
     assert rules["alipay-work"].pattern()["detail"] == {"channel": ["alipay"]}
     assert set(rules["webhooks"].detail_types) == {t.value for t in EventType}
     publisher = TOPOLOGY.function("publisher")
@@ -95,7 +95,7 @@ def test_the_topology_routes_channel_work_and_every_event_to_the_notifier() -> N
 
 def test_the_background_handler_dispatches_on_the_events_shape(lambda_context: Any) -> None:
     seen: list[str] = []
-    handler = background_handler(schedules={"status_sync": lambda: seen.append("sync") or {"ok": 1}})
+    handler = background_handler(schedules={"status_sync": lambda context: seen.append("sync") or {"ok": 1}})
     schedule = next(s for s, _ in TOPOLOGY.schedules() if s.action == "status_sync")
     assert handler(schedule.event(), lambda_context) == {"ok": 1}
     assert seen == ["sync"]
