@@ -32,6 +32,15 @@ class PaymentFilter:
     created_gte: int | None = None
     created_lte: int | None = None
 
+    def matches(self, payment: Payment) -> bool:
+        """Whether one payment passes these filters (the ledger applies them in its queries)."""
+        return (
+            (self.channel is None or payment.channel.value == self.channel)
+            and (self.status is None or payment.status.value == self.status)
+            and (self.created_gte is None or payment.created >= self.created_gte)
+            and (self.created_lte is None or payment.created <= self.created_lte)
+        )
+
 
 @dataclass(frozen=True)
 class PaymentChanges:

@@ -185,8 +185,11 @@ class PaymentService:
         merchant_order_id: str | None = None,
     ) -> Page[Payment]:
         if merchant_order_id is not None:
+            # At most one payment has the id; the other filters still apply to it.
             found = self.ledger.find_payment_id_by_merchant_order_id(scope, merchant_order_id)
-            return Page(data=[self.ledger.get_payment(found, scope)] if found else [], has_more=False)
+            payment = self.ledger.get_payment(found, scope) if found else None
+            matches = payment is not None and filters.matches(payment)
+            return Page(data=[payment] if matches and payment else [], has_more=False)
         return self.ledger.list_payments(scope, filters, limit, starting_after)
 
     def close_payment(self, scope: MerchantScope, payment_id: str) -> Payment:

@@ -211,3 +211,12 @@ def test_another_merchants_objects_are_not_found(service, scope):
         service.create_refund(stranger, payment.id, CreateRefund())
     with pytest.raises(NotFound):
         service.list_refunds(stranger, payment.id, 10, None)
+
+
+def test_a_merchant_order_id_lookup_still_applies_the_other_filters(service, scope):
+    payment = service.create_payment(scope, Channel.ALIPAY, create_command(merchant_order_id="M-9"), BASE_URL)
+    found = service.list_payments(scope, PaymentFilter(status="requires_action"), 10, None, "M-9").data
+    assert [p.id for p in found] == [payment.id]
+    assert service.list_payments(scope, PaymentFilter(status="succeeded"), 10, None, "M-9").data == []
+    assert service.list_payments(scope, PaymentFilter(channel="stripe"), 10, None, "M-9").data == []
+    assert service.list_payments(scope, PaymentFilter(), 10, None, "M-404").data == []
