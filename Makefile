@@ -14,7 +14,7 @@ STAGE ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_VERSION_CHECK ?= 1
 
-.PHONY: help run test lint typecheck unit integration e2e browser-deps interop infra synth deploy bench openapi dynamodb-local clean
+.PHONY: help run test lint typecheck unit integration e2e fuzz browser-deps interop infra synth deploy bench openapi dynamodb-local clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ venv: $(STAMP)
 run: $(STAMP) ## run the whole platform locally on http://127.0.0.1:$(PORT)
 	$(BIN)/paymux local --port $(PORT)
 
-test: lint typecheck unit integration interop e2e infra ## every check CI runs
+test: lint typecheck unit integration interop e2e fuzz infra ## every check CI runs
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check
@@ -59,6 +59,9 @@ interop: $(STAMP) ## the providers' own SDKs against paymux
 
 e2e: $(STAMP) browser-deps ## real HTTP against the local platform, and Chromium for the shopper pages
 	$(PYTEST) -q tests/e2e
+
+fuzz: $(STAMP) ## schemathesis and hypothesis against the local platform, and the notification parsers
+	$(PYTEST) -q tests/fuzz
 
 browser-deps: ## Debian's Chromium for the browser e2e tests (Playwright drives it; no browser download)
 	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }

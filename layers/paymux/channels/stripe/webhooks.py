@@ -88,6 +88,8 @@ def verify_event(
         )
     except stripe.SignatureVerificationError as error:
         raise NotificationRejected(f"Stripe-Signature does not verify: {error.user_message}") from None
+    except UnicodeDecodeError:  # the SDK decodes the body to sign it
+        raise NotificationRejected("The Stripe webhook body is not UTF-8 text") from None
     if abs(timestamp - (time.time() if now is None else now)) > TOLERANCE_SECONDS:
         raise NotificationRejected("Stripe-Signature timestamp is outside the tolerance")
     event = parse_event(request.body)

@@ -24,7 +24,9 @@ def target_of(request: ProviderRequest) -> NotificationTarget:
         raise NotificationRejected("Not a WeChat Pay notification: no Wechatpay-Signature header")
     envelope = _envelope(request.body)
     last_segment = request.path.rstrip("/").rsplit("/", 1)[-1]
-    if envelope.get("event_type", "").startswith("REFUND.") and has_prefix(last_segment, IdPrefix.REFUND):
+    event_type = envelope.get("event_type")
+    is_refund = isinstance(event_type, str) and event_type.startswith("REFUND.")
+    if is_refund and has_prefix(last_segment, IdPrefix.REFUND):
         return NotificationTarget(refund_id=last_segment)
     if has_prefix(last_segment, IdPrefix.PAYMENT):
         return NotificationTarget(payment_id=last_segment)
