@@ -10,11 +10,12 @@ import sys
 from functools import cache
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from paymux.api.channel_function import build_channel_router
+from paymux.api.schemas import ErrorOut
 from paymux.topology import MERCHANT_API, TOPOLOGY
 
 if TYPE_CHECKING:
@@ -46,14 +47,51 @@ def openapi_document(merchant_routes: Router) -> str:
     for function in TOPOLOGY.functions:
         if function.channel is not None:
             documentation.include_router(build_channel_router(function.channel))
-    return documentation.get_openapi_json_schema(
-        title=TITLE,
-        version=VERSION,
-        description=DESCRIPTION,
-        servers=[Server(url="/")],
-        security_schemes={"secretKey": HTTPBearer(description="A secret key, sk_test_… or sk_live_…")},
-        security=[{"secretKey": []}],
+    document = json.loads(
+        documentation.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description=DESCRIPTION,
+            servers=[Server(url="/")],
+            security_schemes={"secretKey": HTTPBearer(description="A secret key, sk_test_… or sk_live_…")},
+            security=[{"secretKey": []}],
+        )
     )
+    return json.dumps(with_contract_errors(document))
+
+
+# The error answers every /v1 operation may give, in the contract's shape (Powertools documents only
+# its own 422 validation error, which paymux answers as a 400 instead).
+CONTRACT_ERRORS: dict[str, str] = {
+    "400": "Bad input: a parameter is missing, unknown or invalid",
+    "401": "No valid secret key",
+    "404": "No such object for this merchant and mode, or no such route",
+    "409": "Conflicts with the object's state, or a request with this Idempotency-Key is in flight",
+    "422": "This Idempotency-Key was used with another request",
+    "429": "Too many requests",
+    "500": "An internal error (logged; never a stack trace)",
+    "502": "The channel failed or refused",
+}
+
+
+def with_contract_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare the contract's error responses (`ErrorOut`) on every /v1 operation."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorOut"] = error_schema
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for path, operations in document.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for status, description in CONTRACT_ERRORS.items():
+                responses.setdefault(status, {"description": description, "content": content})
+    return document
 
 
 def main() -> None:
