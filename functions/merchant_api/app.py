@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
+from paymux.api.event_deliveries import EventWithDeliveriesOut, event_with_deliveries
 from paymux.api.handler import build_lambda_handler
 from paymux.api.openapi import openapi_document
 from paymux.api.pages import Limit, StartingAfter, page_of
@@ -31,7 +32,6 @@ from paymux.domain.ids import MAX_ID_SECONDS as MAX_TIMESTAMP
 from paymux.domain.models import Channel
 from paymux.domain.representation import event_object, payment_object, refund_object, webhook_endpoint_object
 from paymux.domain.states import PaymentStatus
-from paymux.events.representation import EventWithDeliveriesOut, event_with_deliveries
 from paymux.ledger.ports import PaymentFilter
 from paymux.runtime import event_service, notifier, payment_service, shopper_pages
 

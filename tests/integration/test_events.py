@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from paymux.domain.deliveries import DeliveryStatus
 from paymux.domain.models import Channel, EventType
 from paymux.domain.states import PaymentStatus
-from paymux.events.models import DeliveryStatus
 from paymux.events.notifier import Notifier
 from paymux.events.once import ConsumerBusy, OnceOnly
 from paymux.events.retry import RetryPolicy

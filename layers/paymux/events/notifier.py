@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from paymux.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
 from paymux.domain.errors import NotFound
 from paymux.domain.ids import IdPrefix, new_id
 from paymux.domain.models import Event, MerchantScope, WebhookEndpoint
 from paymux.domain.representation import event_object
 from paymux.events.addresses import EndpointNotAllowed, Resolver, resolve_target, system_resolver
-from paymux.events.models import Delivery, DeliveryAttempt, DeliveryStatus
 from paymux.events.retry import RetryPolicy
 from paymux.events.signature import SIGNATURE_HEADER, signature_header
 from paymux.events.transport import PostResult, WebhookTransport

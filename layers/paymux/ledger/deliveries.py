@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from paymux.events.models import Delivery, DeliveryAttempt, DeliveryStatus
+from paymux.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
 from paymux.ledger import codec
 from paymux.ledger.schema import (
     ENTITY_ATTRIBUTE,

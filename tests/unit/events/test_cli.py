@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from paymux.cli import build_parser
-from paymux.events.cli import EventFeed, forward, tail
+from paymux.cli.events import EventFeed, forward, tail
 from paymux.events.signature import SIGNATURE_HEADER, verify_signature
 from tests.unit.events.support import RecordingTransport
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from paymux.domain.deliveries import DeliveryStatus
 from paymux.domain.errors import InvalidRequest, NotFound
 from paymux.domain.models import Channel, MerchantScope, Mode, WebhookEndpoint
 from paymux.events.handlers import consume_queue_batch
-from paymux.events.models import DeliveryStatus
 from paymux.events.once import OnceOnly
 from paymux.events.retry import RETRY_WINDOW_SECONDS
 from paymux.events.signature import SIGNATURE_HEADER, verify_signature

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from paymux.domain.deliveries import Delivery, DeliveryStatus
 from paymux.domain.models import Channel, Event, WebhookEndpoint
 from paymux.events.addresses import DeliveryTarget
 from paymux.events.functions import CONSUMER_LEASE_SECONDS, NOTIFIER
-from paymux.events.models import Delivery, DeliveryStatus
 from paymux.events.notifier import LEASE_SECONDS, Notifier
 from paymux.events.once import ConsumerBusy, OnceOnly
 from paymux.events.retry import RetryPolicy

@@ -14,7 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from paymux.cli import build_parser, main, resolve_deployment
+from paymux.cli import build_parser, main
+from paymux.cli.deployment import resolve_deployment
 from paymux.ledger.dynamodb import DynamoLedger
 from paymux.ledger.schema import create_table_request
 from paymux.services.merchants import MerchantService, hash_key

@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from paymux.api.schemas import EventOut
+from paymux.domain.deliveries import Delivery, DeliveryAttempt
 from paymux.domain.models import Event
 from paymux.domain.representation import event_object
-from paymux.events.models import Delivery, DeliveryAttempt
 
 
 class DeliveryAttemptOut(BaseModel):

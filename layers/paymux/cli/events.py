@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+from paymux.cli.deployment import resolve_deployment
 from paymux.domain.models import Mode
 from paymux.events.addresses import EndpointNotAllowed, resolve_target, system_resolver
 from paymux.events.signature import SIGNATURE_HEADER, signature_header
@@ -157,8 +158,6 @@ def _feed(args: argparse.Namespace) -> EventFeed:
 
     api_url, key = args.api_url, args.key or os.environ.get("PAYMUX_API_KEY")
     if args.stack is not None:
-        from paymux.cli import resolve_deployment
-
         if api_url is not None:
             raise FeedError("pass --stack or --api-url, not both")
         api_url = resolve_deployment(args.stack, args.region).api_url

@@ -1,4 +1,5 @@
-"""Webhook deliveries: one per event and endpoint, with every attempt recorded."""
+"""Webhook deliveries: one per event and endpoint, with every attempt recorded. Plain models: the
+notifier (`paymux.events.notifier`) makes them, the ledger (`paymux.ledger.deliveries`) stores them."""
 
 from __future__ import annotations
 
