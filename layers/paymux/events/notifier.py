@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
 from paymux.domain.errors import NotFound
 from paymux.domain.ids import IdPrefix, new_id
@@ -26,7 +27,6 @@ from paymux.events.transport import PostResult, WebhookTransport
 from paymux.ledger.deliveries import DeliveryLedger
 from paymux.ledger.ports import Ledger
 from paymux.observability import logger
-from paymux.services.clock import Clock, system_clock
 from paymux.services.events import ALL_EVENTS
 
 # A worker's hold on a delivery while it attempts it: longer than one attempt (10 s timeout). A

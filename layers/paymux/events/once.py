@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.models import Event
 from paymux.ledger.outbox import Claim, OutboxRecords
 from paymux.observability import logger
-from paymux.services.clock import Clock, system_clock
 
 
 class ConsumerBusy(Exception):

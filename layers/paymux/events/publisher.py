@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.models import Event
 from paymux.events.bus import EventBus
 from paymux.events.stream import event_of_record, is_new_event
 from paymux.ledger.outbox import OutboxRecords
 from paymux.observability import logger
-from paymux.services.clock import Clock, system_clock
 
 
 class OutboxPublisher:

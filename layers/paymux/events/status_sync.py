@@ -18,12 +18,12 @@ from itertools import chain, zip_longest
 from typing import Protocol
 
 from paymux.channels.base import ChannelAdapter, ChannelPaymentState
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.errors import ChannelError, ChannelNotConfigured, InvalidTransition
 from paymux.domain.models import Channel, Payment, Refund
 from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.ledger.ports import Ledger
 from paymux.observability import logger, security_event
-from paymux.services.clock import Clock, system_clock
 from paymux.services.credentials import CredentialResolver
 from paymux.services.payments import PaymentService
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.errors import InvalidRequest
 from paymux.domain.ids import IdPrefix, new_id
 from paymux.domain.models import Event, EventType, MerchantScope, Mode, WebhookEndpoint
 from paymux.events.addresses import Resolver, resolve_target, system_resolver
 from paymux.ledger.ports import Ledger, Page
-from paymux.services.clock import Clock, system_clock
 
 ALL_EVENTS = "*"
 

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.errors import AuthenticationFailed
 from paymux.domain.ids import IdPrefix, new_id
 from paymux.domain.models import ApiKey, Merchant, MerchantScope, Mode
 from paymux.ledger.ports import Ledger
-from paymux.services.clock import Clock, system_clock
 
 _KEY_PREFIX = {Mode.TEST: "sk_test_", Mode.LIVE: "sk_live_"}
 

@@ -19,6 +19,7 @@ from paymux.channels.base import (
     SandboxStore,
 )
 from paymux.channels.registry import load_adapter, load_sandbox
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.errors import (
     ChannelError,
     Conflict,
@@ -46,7 +47,6 @@ from paymux.domain.representation import payment_object, refund_object
 from paymux.domain.states import PaymentStatus, RefundStatus, check_payment_transition
 from paymux.ledger.ports import Ledger, Page, PaymentChanges, PaymentFilter
 from paymux.observability import ledger_conflict, logger, security_event
-from paymux.services.clock import Clock, system_clock
 from paymux.services.credentials import CredentialResolver
 
 DEFAULT_EXPIRY_SECONDS = 2 * 3600

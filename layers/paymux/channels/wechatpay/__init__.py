@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from paymux.services.clock import Clock, system_clock
+from paymux.domain.clock import Clock, system_clock
 
 if TYPE_CHECKING:
     from paymux.channels.base import SandboxStore

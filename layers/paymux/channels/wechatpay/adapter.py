@@ -25,9 +25,9 @@ from paymux.channels.wechatpay import notifications, signing, statement, wire
 from paymux.channels.wechatpay.credentials import WechatPayCredentials
 from paymux.channels.wechatpay.transport import WechatPayTransport
 from paymux.channels.wechatpay.verification import SignatureRejected, verify_signed
+from paymux.domain.clock import Clock, system_clock
 from paymux.domain.errors import ChannelError, InvalidRequest
 from paymux.domain.models import Channel, Payment, Refund
-from paymux.services.clock import Clock, system_clock
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")

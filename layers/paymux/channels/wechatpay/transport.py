@@ -11,8 +11,8 @@ from paymux.channels import http
 from paymux.channels.base import ProviderRequest, ProviderResponse
 from paymux.channels.wechatpay import signing
 from paymux.channels.wechatpay.credentials import WechatPayCredentials
+from paymux.domain.clock import Clock
 from paymux.domain.errors import ChannelError
-from paymux.services.clock import Clock
 
 Sender = Callable[[str, ProviderRequest], ProviderResponse]
 

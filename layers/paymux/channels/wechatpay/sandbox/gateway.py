@@ -20,7 +20,7 @@ from paymux.channels.wechatpay.sandbox import identity
 from paymux.channels.wechatpay.sandbox.bills import bill_answer, bill_download
 from paymux.channels.wechatpay.sandbox.book import Book, SandboxRefusal, refund_answer, transaction
 from paymux.channels.wechatpay.sandbox.refunds import create_refund, settle_on_query
-from paymux.services.clock import Clock
+from paymux.domain.clock import Clock
 
 _OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_\-|*]{6,32}$")
 _TRADE = re.compile(r"^/v3/pay/transactions/out-trade-no/([^/]+)$")

@@ -26,10 +26,10 @@ from paymux.channels.wechatpay.credentials import WechatPayCredentials
 from paymux.channels.wechatpay.sandbox import identity
 from paymux.channels.wechatpay.sandbox.book import Book, pay, transaction
 from paymux.channels.wechatpay.sandbox.refunds import settle
+from paymux.domain.clock import Clock
 from paymux.domain.errors import ChannelError
 from paymux.domain.models import Channel, Payment, Refund
 from paymux.domain.states import PaymentStatus, RefundStatus
-from paymux.services.clock import Clock
 
 _TRADE_OUTCOMES = {
     PaymentStatus.SUCCEEDED: ("SUCCESS", "支付成功"),
