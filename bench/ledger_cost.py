@@ -276,7 +276,7 @@ def deliver_webhooks(platform: Platform) -> None:
 
 def _sandbox_notification(payment_id: str) -> Any:
     payment = runtime.ledger().get_payment(payment_id)
-    _, credentials = runtime.payment_service().sandbox_payment(payment)
+    _, credentials = runtime.payment_service().sandbox.sandbox_payment(payment)
     sandbox = load_sandbox(Channel.ALIPAY, runtime.sandbox_store())
     return sandbox.notification_for(credentials, payment, PaymentStatus.SUCCEEDED, "/webhooks/alipay")
 

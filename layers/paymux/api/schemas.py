@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
-from paymux.services.payments import MAX_EXPIRY_SECONDS, CreatePayment, CreateRefund
+from paymux.services.payments import MAX_EXPIRY_SECONDS, CreatePayment
+from paymux.services.refunds import CreateRefund
 
 _ORDER_ID = r"^[A-Za-z0-9_\-.:]{1,64}$"
 MAX_CHANNEL_EXTRA_BYTES = 4096

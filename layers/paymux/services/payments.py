@@ -9,52 +9,39 @@ from typing import Any
 
 from paymux.channels.base import (
     ChannelAdapter,
-    ChannelCredentials,
     ChannelPaymentState,
-    ChannelRefundState,
-    Notification,
     PaymentRequest,
     ProviderRequest,
     ProviderResponse,
     SandboxStore,
 )
-from paymux.channels.registry import load_adapter, load_sandbox
+from paymux.channels.registry import load_adapter
 from paymux.domain.clock import Clock, system_clock
-from paymux.domain.errors import (
-    ChannelError,
-    Conflict,
-    DuplicateMerchantOrderId,
-    InvalidRequest,
-    InvalidTransition,
-    NotFound,
-    NotificationRejected,
-)
+from paymux.domain.errors import DuplicateMerchantOrderId, InvalidRequest, InvalidTransition
 from paymux.domain.ids import IdPrefix, new_id
 from paymux.domain.models import (
     PAYMENT_STATUS_EVENTS,
-    REFUND_STATUS_EVENTS,
     SCENES,
     Channel,
-    Event,
     EventType,
     MerchantScope,
     Mode,
     Payment,
-    Refund,
 )
 from paymux.domain.money import MAX_AMOUNT, Money
-from paymux.domain.representation import payment_object, refund_object
-from paymux.domain.states import PaymentStatus, RefundStatus, check_payment_transition
+from paymux.domain.representation import payment_object
+from paymux.domain.states import PaymentStatus, check_payment_transition
 from paymux.ledger.ports import Ledger, Page, PaymentChanges, PaymentFilter
-from paymux.observability import ledger_conflict, logger, security_event
+from paymux.observability import ledger_conflict, logger
 from paymux.services.credentials import CredentialResolver
+from paymux.services.notifications import NotificationHandler
+from paymux.services.refunds import RefundOperations
+from paymux.services.sandbox_completion import SandboxCompletion, Sender
 
 DEFAULT_EXPIRY_SECONDS = 2 * 3600
 MAX_EXPIRY_SECONDS = 15 * 86_400
 
 AdapterLoader = Callable[[Channel, SandboxStore], ChannelAdapter]
-# Posts a provider request to a URL on the platform (the sandbox's notification to /webhooks/...).
-Sender = Callable[[str, ProviderRequest], ProviderResponse]
 
 
 @dataclass(frozen=True)
@@ -72,14 +59,7 @@ class CreatePayment:
     channel_extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class CreateRefund:
-    amount: int | None = None
-    reason: str | None = None
-    merchant_refund_id: str | None = None
-
-
-class PaymentService:
+class PaymentService(RefundOperations):
     def __init__(
         self,
         ledger: Ledger,
@@ -94,6 +74,8 @@ class PaymentService:
         self.sandbox_store = sandbox_store
         self.clock = clock
         self._load_adapter = adapters
+        self.notifications = NotificationHandler(self)
+        self.sandbox = SandboxCompletion(self)
 
     # -- payments ----------------------------------------------------------------------------
 
@@ -125,7 +107,7 @@ class PaymentService:
                 f"merchant_order_id {command.merchant_order_id!r} was already used", param="merchant_order_id"
             )
 
-        adapter = self._adapter(channel)
+        adapter = self.adapter(channel)
         credentials = self.credentials.resolve(adapter, scope.merchant_id, scope.mode)
         now = self.clock()
         payment_id = new_id(IdPrefix.PAYMENT)
@@ -199,122 +181,13 @@ class PaymentService:
         check_payment_transition(payment.status, PaymentStatus.CLOSED)
         return self._transition(payment, PaymentStatus.CLOSED, PaymentChanges(updated=self.clock()))
 
-    # -- refunds -----------------------------------------------------------------------------
-
-    def create_refund(self, scope: MerchantScope, payment_id: str, command: CreateRefund) -> Refund:
-        """Record a pending refund (the whole remaining amount if none is given) and announce
-        `refund.created`. Raises NotFound, InvalidTransition, RefundExceedsAmount, Conflict."""
-        payment = self.ledger.get_payment(payment_id, scope)
-        if payment.status is not PaymentStatus.SUCCEEDED:
-            raise InvalidTransition(
-                f"Payment {payment.id} is {payment.status}; only a succeeded payment can be refunded"
-            )
-        amount = (
-            command.amount if command.amount is not None else payment.amount - payment.amount_refund_reserved
-        )
-        if amount <= 0:
-            raise InvalidRequest(
-                "amount must be a positive integer in minor units",
-                param="amount",
-                code="refund_exceeds_amount" if command.amount is None else None,
-            )
-        now = self.clock()
-        refund = Refund(
-            id=new_id(IdPrefix.REFUND),
-            merchant_id=scope.merchant_id,
-            mode=scope.mode,
-            payment_id=payment.id,
-            channel=payment.channel,
-            amount=amount,
-            currency=payment.currency,
-            reason=command.reason,
-            merchant_refund_id=command.merchant_refund_id,
-            created=now,
-            updated=now,
-        )
-        self.ledger.create_refund(
-            payment, refund, self._event(payment, EventType.REFUND_CREATED, refund_object(refund))
-        )
-        return refund
-
-    def get_refund(self, scope: MerchantScope, refund_id: str) -> Refund:
-        return self.ledger.get_refund(refund_id, scope)
-
-    def list_refunds(
-        self, scope: MerchantScope, payment_id: str, limit: int, starting_after: str | None
-    ) -> Page[Refund]:
-        self.ledger.get_payment(payment_id, scope)  # NotFound for anyone else's payment
-        return self.ledger.list_refunds(payment_id, limit, starting_after)
-
-    def settle_refund(self, refund: Refund, state: ChannelRefundState) -> Refund:
-        """Apply the channel's final answer on a pending refund, once. Raises InvalidTransition if
-        it was settled already with another outcome."""
-        if state.status is RefundStatus.PENDING:
-            return refund
-        if refund.status is state.status:
-            return refund
-        now = self.clock()
-        settled = refund.model_copy(
-            update={
-                "status": state.status,
-                "updated": now,
-                "channel_refund_id": state.channel_refund_id,
-                "failure_code": state.failure_code,
-                "failure_message": state.failure_message,
-            }
-        )
-        payment = self.ledger.get_payment(refund.payment_id)
-        return self.ledger.transition_refund(
-            refund,
-            state.status,
-            now,
-            self._event(payment, REFUND_STATUS_EVENTS[state.status], refund_object(settled)),
-            channel_refund_id=state.channel_refund_id,
-            failure_code=state.failure_code,
-            failure_message=state.failure_message,
-        )
-
     # -- provider notifications -------------------------------------------------------------
 
     def handle_notification(self, channel: Channel, request: ProviderRequest) -> ProviderResponse:
         """Verify a provider's notification and apply it exactly once; answer in the provider's
         protocol. A notification that fails verification, names an unknown or another merchant's
         payment, or carries another amount or currency changes nothing and is refused."""
-        adapter = self._adapter(channel)
-        try:
-            self._apply_notification(adapter, request)
-        except NotificationRejected as rejected:
-            security_event("notification_rejected", channel=channel.value, reason=rejected.message)
-            return adapter.acknowledge(False)
-        return adapter.acknowledge(True)
-
-    def _apply_notification(self, adapter: ChannelAdapter, request: ProviderRequest) -> None:
-        target = adapter.notification_target(request)
-        try:
-            if target.refund_id:
-                refund: Refund | None = self.ledger.get_refund(target.refund_id)
-                payment = self.ledger.get_payment(refund.payment_id)  # type: ignore[union-attr]
-            elif target.payment_id:
-                refund, payment = None, self.ledger.get_payment(target.payment_id)
-            else:
-                raise NotificationRejected("The notification names no payment or refund")
-        except NotFound:
-            raise NotificationRejected("The notification names an unknown payment or refund") from None
-        if payment.channel is not adapter.channel:
-            raise NotificationRejected("The notification names a payment of another channel")
-        credentials = self.credentials.resolve(adapter, payment.merchant_id, payment.mode)
-        notification = adapter.verify_notification(credentials, request)
-        self._check_matches(notification, payment, refund)
-        if isinstance(notification, ChannelRefundState):
-            assert refund is not None  # _check_matches guarantees it
-            try:
-                self.settle_refund(refund, notification)
-            except InvalidTransition:
-                current = self.ledger.get_refund(refund.id)
-                if current.status is not notification.status:
-                    raise NotificationRejected(f"Refund {refund.id} is already {current.status}") from None
-        else:
-            self.apply_payment_state(payment, notification)
+        return self.notifications.handle(channel, request)
 
     def apply_payment_state(self, payment: Payment, state: ChannelPaymentState) -> Payment:
         """Move the payment to the state the provider reports, at most once. A repeat of an applied
@@ -346,22 +219,6 @@ class PaymentService:
                 )
             return current
 
-    @staticmethod
-    def _check_matches(notification: Notification, payment: Payment, refund: Refund | None) -> None:
-        if notification.payment_id != payment.id:
-            raise NotificationRejected("The notification's payment does not match the one it named")
-        if isinstance(notification, ChannelRefundState):
-            if refund is None or notification.refund_id != refund.id:
-                raise NotificationRejected("The notification's refund does not match the one it named")
-            expected = (refund.amount, refund.currency)
-        else:
-            expected = (payment.amount, payment.currency)
-        if (notification.amount, notification.currency) != expected:
-            raise NotificationRejected(
-                f"Amount mismatch: notified {notification.amount} {notification.currency}, "
-                f"expected {expected[0]} {expected[1]}"
-            )
-
     # -- test mode ---------------------------------------------------------------------------
 
     def complete_test_payment(
@@ -375,54 +232,12 @@ class PaymentService:
             raise InvalidRequest(
                 "Test payments can be completed only with a test key", code="livemode_mismatch"
             )
-        return self.complete_in_sandbox(self.ledger.get_payment(payment_id, scope), outcome, base_url, send)
-
-    def complete_in_sandbox(
-        self, payment: Payment, outcome: PaymentStatus, base_url: str, send: Sender
-    ) -> Payment:
-        """The one path of every test completion (the API's and the sandbox shopper pages'): the
-        channel's built-in sandbox settles its trade and sends its real signed notification of
-        `outcome` to `base_url`/webhooks/{channel}; returns the payment after the platform applied it.
-
-        Raises InvalidRequest (a live payment, another outcome), InvalidTransition, Conflict (the
-        merchant uses the provider's own sandbox, or the trade settled otherwise), ChannelError."""
-        if outcome not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
-            raise InvalidRequest("outcome must be succeeded or failed", param="outcome")
-        check_payment_transition(payment.status, outcome)
-        _, credentials = self.sandbox_payment(payment)
-        sandbox = load_sandbox(payment.channel, self.sandbox_store)
-        notification = sandbox.notification_for(
-            credentials, payment, outcome, f"/webhooks/{payment.channel.value}"
-        )
-        answer = send(f"{base_url.rstrip('/')}{notification.path}", notification)
-        if answer.status >= 300:
-            raise ChannelError(f"The platform refused the sandbox's notification ({answer.status})")
-        return self.ledger.get_payment(payment.id)
-
-    def sandbox_payment(self, payment: Payment) -> tuple[Payment, ChannelCredentials]:
-        """`payment` with its merchant's credentials, if the built-in sandbox may settle it: a test
-        payment whose merchant uses the built-in sandbox. Raises InvalidRequest, Conflict."""
-        if payment.mode is not Mode.TEST:
-            raise InvalidRequest(
-                "Only test-mode payments can be completed in the sandbox", code="livemode_mismatch"
-            )
-        adapter = self._adapter(payment.channel)
-        credentials = self.credentials.resolve(adapter, payment.merchant_id, payment.mode)
-        self._require_builtin_sandbox(credentials, payment.channel)
-        return payment, credentials
-
-    @staticmethod
-    def _require_builtin_sandbox(credentials: ChannelCredentials, channel: Channel) -> None:
-        if not credentials.uses_builtin_sandbox():
-            raise Conflict(
-                f"This merchant's {channel} test credentials point at the provider's own sandbox; "
-                "complete the payment there",
-                code="external_sandbox",
-            )
+        return self.sandbox.complete(self.ledger.get_payment(payment_id, scope), outcome, base_url, send)
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _adapter(self, channel: Channel) -> ChannelAdapter:
+    def adapter(self, channel: Channel) -> ChannelAdapter:
+        """The channel's adapter, on this service's sandbox store."""
         return self._load_adapter(channel, self.sandbox_store)
 
     def _transition(self, payment: Payment, target: PaymentStatus, changes: PaymentChanges) -> Payment:
@@ -448,15 +263,4 @@ class PaymentService:
             target,
             changes,
             self._event(payment, PAYMENT_STATUS_EVENTS[target], payment_object(moved)),
-        )
-
-    def _event(self, payment: Payment, event_type: EventType, obj: dict[str, Any]) -> Event:
-        return Event(
-            id=new_id(IdPrefix.EVENT),
-            merchant_id=payment.merchant_id,
-            mode=payment.mode,
-            type=event_type,
-            created=self.clock(),
-            channel=payment.channel,
-            data={"object": obj},
         )

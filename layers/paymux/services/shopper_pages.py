@@ -18,7 +18,8 @@ from paymux.channels.registry import load_sandbox, parse_channel
 from paymux.domain.errors import NotFound
 from paymux.domain.models import Channel, Payment
 from paymux.domain.states import PaymentStatus
-from paymux.services.payments import PaymentService, Sender
+from paymux.services.payments import PaymentService
+from paymux.services.sandbox_completion import Sender
 
 SandboxLoader = Callable[[Channel, SandboxStore], ChannelSandbox]
 
@@ -44,7 +45,7 @@ class ShopperPages:
 
 class _Checkout:
     """`SandboxCheckout` for one channel's page: payments of that channel only, completed through
-    PaymentService.complete_in_sandbox."""
+    SandboxCompletion.complete."""
 
     def __init__(self, pages: ShopperPages, channel: Channel, base_url: str) -> None:
         self._pages = pages
@@ -55,7 +56,7 @@ class _Checkout:
         payment = self._pages.payments.ledger.get_payment(payment_id)
         if payment.channel is not self._channel:
             raise NotFound(f"No such {self._channel} payment: {payment_id}")
-        return self._pages.payments.sandbox_payment(payment)
+        return self._pages.payments.sandbox.sandbox_payment(payment)
 
     def complete(self, payment: Payment, outcome: PaymentStatus) -> Payment:
-        return self._pages.payments.complete_in_sandbox(payment, outcome, self._base_url, self._pages.send)
+        return self._pages.payments.sandbox.complete(payment, outcome, self._base_url, self._pages.send)

@@ -19,7 +19,8 @@ from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.ledger.dynamodb import DynamoLedger
 from paymux.ledger.schema import create_table
 from paymux.services.credentials import CredentialResolver
-from paymux.services.payments import CreatePayment, CreateRefund, PaymentService
+from paymux.services.payments import CreatePayment, PaymentService
+from paymux.services.refunds import CreateRefund
 from tests.fakes import InMemorySandboxStore
 from tests.unit.channels.wechatpay_fixtures import FakeClock
 

@@ -18,7 +18,8 @@ from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.ledger.dynamodb import DynamoLedger
 from paymux.ledger.ports import PaymentFilter
 from paymux.services.credentials import CredentialResolver
-from paymux.services.payments import CreateRefund, PaymentService
+from paymux.services.payments import PaymentService
+from paymux.services.refunds import CreateRefund
 from tests.fakes import FakeAdapter, InMemorySandboxStore, fake_notification
 from tests.unit.core.conftest import BASE_URL, create_command
 

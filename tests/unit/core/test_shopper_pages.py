@@ -236,7 +236,7 @@ def test_only_test_payments_can_be_completed_in_the_sandbox(service: PaymentServ
     payment = create(service, Channel.ALIPAY, "h5", "cny")
 
     with pytest.raises(InvalidRequest) as refused:
-        service.sandbox_payment(payment.model_copy(update={"mode": Mode.LIVE}))
+        service.sandbox.sandbox_payment(payment.model_copy(update={"mode": Mode.LIVE}))
 
     assert refused.value.code == "livemode_mismatch"
 

@@ -22,7 +22,8 @@ from paymux.domain.states import PAYMENT_TRANSITIONS, PaymentStatus, RefundStatu
 from paymux.ledger.dynamodb import DynamoLedger
 from paymux.ledger.schema import create_table
 from paymux.services.credentials import CredentialResolver
-from paymux.services.payments import CreateRefund, PaymentService
+from paymux.services.payments import PaymentService
+from paymux.services.refunds import CreateRefund
 from tests.fakes import FakeAdapter, InMemorySandboxStore, fake_notification
 from tests.unit.core.conftest import BASE_URL, DictCredentialStore, create_command
 

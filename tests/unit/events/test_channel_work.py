@@ -15,7 +15,7 @@ from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.events.handlers import consume_queue_batch
 from paymux.events.once import OnceOnly
 from paymux.observability import LEDGER_CONFLICT_METRIC, metrics
-from paymux.services.payments import CreateRefund
+from paymux.services.refunds import CreateRefund
 from tests.fakes import fake_notification
 from tests.unit.core.conftest import create_command
 from tests.unit.events.conftest import World

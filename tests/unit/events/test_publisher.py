@@ -13,7 +13,7 @@ from paymux.events.envelope import ENVELOPE_VERSION, event_of_bus_event
 from paymux.events.handlers import publish_stream_batch
 from paymux.events.publisher import OutboxPublisher
 from paymux.events.stream_reader import lambda_stream_event
-from paymux.services.payments import CreateRefund
+from paymux.services.refunds import CreateRefund
 from tests.fakes import fake_notification
 from tests.unit.core.conftest import create_command
 from tests.unit.events.conftest import World

@@ -14,7 +14,7 @@ from paymux.domain.models import Channel, Payment
 from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.events.status_sync import Backoff, SyncOutcome
 from paymux.ledger.schema import GSI2_SORT_KEY, Keys
-from paymux.services.payments import CreateRefund
+from paymux.services.refunds import CreateRefund
 from tests import builders
 from tests.fakes import fake_notification
 from tests.unit.core.conftest import create_command
