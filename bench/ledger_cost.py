@@ -49,6 +49,7 @@ from paymux.events.stream_reader import TableStreamReader, lambda_stream_event  
 from paymux.events.transport import PostResult  # noqa: E402
 from paymux.ledger.schema import Keys, create_table  # noqa: E402
 from paymux.local.apigw import lambda_context, rest_event  # noqa: E402
+from paymux.local.sqs import lambda_sqs_record  # noqa: E402
 from paymux.observability import logger  # noqa: E402
 from paymux.services.events import ALL_EVENTS, EventService  # noqa: E402
 from paymux.topology import PUBLISHER, TOPOLOGY  # noqa: E402
@@ -160,19 +161,7 @@ class Platform:
         ):
             for message in batch:
                 self.sqs.delete_message(QueueUrl=self.queues[queue], ReceiptHandle=message["ReceiptHandle"])
-                records.append(
-                    {
-                        "messageId": message["MessageId"],
-                        "receiptHandle": message["ReceiptHandle"],
-                        "body": message["Body"],
-                        "attributes": {},
-                        "messageAttributes": {},
-                        "md5OfBody": message["MD5OfBody"],
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
-                        "awsRegion": "us-east-1",
-                    }
-                )
+                records.append(lambda_sqs_record(message, f"arn:aws:sqs:us-east-1:123456789012:{queue}"))
         return {"Records": records}
 
 

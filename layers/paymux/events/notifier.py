@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from paymux.domain.clock import Clock, system_clock
 from paymux.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
@@ -76,8 +76,18 @@ class Notifier:
         )
 
     def _first_attempt(self, event: Event, endpoint: WebhookEndpoint) -> Delivery:
-        now = self.clock()
-        fresh = Delivery(
+        # Not stored yet: the outcome is its first version.
+        fresh = self._new_delivery(event, endpoint, self.clock(), version=0)
+        attempt = self._post(fresh, endpoint, event)
+        recorded = self._outcome(fresh, attempt)
+        if self.deliveries.create(recorded):
+            return recorded
+        # It exists: an earlier run of this fan-out died before its claim was marked done, or a
+        # redelivery request created it meanwhile. The attempt is added to it.
+        return self._add_attempt(fresh, attempt)
+
+    def _new_delivery(self, event: Event, endpoint: WebhookEndpoint, now: int, **fields: Any) -> Delivery:
+        return Delivery(
             id=self.new_delivery_id(),
             event_id=event.id,
             endpoint_id=endpoint.id,
@@ -87,15 +97,8 @@ class Notifier:
             window_start=now,
             created=now,
             updated=now,
-            version=0,  # not stored yet: the outcome is its first version
+            **fields,
         )
-        attempt = self._post(fresh, endpoint, event)
-        recorded = self._outcome(fresh, attempt)
-        if self.deliveries.create(recorded):
-            return recorded
-        # It exists: an earlier run of this fan-out died before its claim was marked done, or a
-        # redelivery request created it meanwhile. The attempt is added to it.
-        return self._add_attempt(fresh, attempt)
 
     # -- retries, from the schedule --------------------------------------------------------
 
@@ -115,20 +118,7 @@ class Notifier:
         for endpoint in self._subscribed(event):
             current = existing.get(endpoint.id)
             if current is None:
-                self.deliveries.create(
-                    Delivery(
-                        id=self.new_delivery_id(),
-                        event_id=event.id,
-                        endpoint_id=endpoint.id,
-                        merchant_id=event.merchant_id,
-                        mode=event.mode,
-                        url=endpoint.url,
-                        window_start=now,
-                        next_attempt_at=now,
-                        created=now,
-                        updated=now,
-                    )
-                )
+                self.deliveries.create(self._new_delivery(event, endpoint, now, next_attempt_at=now))
                 continue
             again = current.model_copy(
                 update={

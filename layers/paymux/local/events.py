@@ -17,6 +17,7 @@ from paymux.events.patterns import matches
 from paymux.events.stream_reader import TableStreamReader, lambda_stream_event
 from paymux.local.apigw import lambda_context
 from paymux.local.gateway import FunctionLoader, HandlerSource
+from paymux.local.sqs import lambda_sqs_record
 from paymux.topology import TOPOLOGY, EventRule, FunctionSpec, Schedule, Topology
 
 ClientFactory = Callable[[str], Any]
@@ -147,7 +148,8 @@ class LocalEventSpine:
         ).get("Messages", [])
         if not messages:
             return
-        records = [_sqs_record(message, queue) for message in messages]
+        arn = f"arn:aws:sqs:local:000000000000:paymux-local-{queue.rule.name}"
+        records = [lambda_sqs_record(message, arn) for message in messages]
         failed = self._invoke(queue.function, {"Records": records}, records, key="messageId")
         for message in messages:
             if message["MessageId"] not in failed:
@@ -191,17 +193,3 @@ def _record_id(record: dict[str, Any], key: str) -> str:
     if key == "SequenceNumber":
         return str(record["dynamodb"]["SequenceNumber"])
     return str(record.get(key, ""))
-
-
-def _sqs_record(message: dict[str, Any], queue: _Queue) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:local:000000000000:paymux-local-{queue.rule.name}",
-        "awsRegion": "local",
-    }

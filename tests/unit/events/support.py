@@ -14,6 +14,7 @@ from botocore.config import Config
 
 from paymux.events.addresses import DeliveryTarget
 from paymux.events.transport import PostResult
+from paymux.local.sqs import lambda_sqs_record
 from paymux.topology import EVENT_SOURCE, TOPOLOGY, EventRule
 
 # moto answers DynamoDB Streams only on the classic endpoint, not the account-based one.
@@ -71,19 +72,7 @@ class Bus:
                 return records
             for message in batch:
                 self.sqs.delete_message(QueueUrl=self.queues[queue], ReceiptHandle=message["ReceiptHandle"])
-                records.append(
-                    {
-                        "messageId": message["MessageId"],
-                        "receiptHandle": message["ReceiptHandle"],
-                        "body": message["Body"],
-                        "attributes": {},
-                        "messageAttributes": {},
-                        "md5OfBody": message["MD5OfBody"],
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
-                        "awsRegion": "us-east-1",
-                    }
-                )
+                records.append(lambda_sqs_record(message, f"arn:aws:sqs:us-east-1:123456789012:{queue}"))
 
     def published(self) -> list[dict[str, Any]]:
         """The bus events the tap caught since the last call."""
