@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.transport import Response
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.e2e.platform import DEMO_KEY, RunningPlatform
 from tests.fuzz.api_schema import document, fuzzed_schema
@@ -48,7 +48,7 @@ def test_any_input_is_answered_without_a_server_error(case: Case, local_platform
     response = case.call_and_validate(
         base_url=local_platform.url,
         headers=_fresh_idempotency_key(case),
-        checks=[not_a_server_error, response_schema_conformance],
+        checks=[not_a_server_error, response_schema_conformance, status_code_conformance],
     )
 
     assert not TRACEBACK.search(response.text_lossy()), f"a stack trace in the body: {response.text_lossy()}"

@@ -84,6 +84,17 @@ def with_contract_errors(document: dict[str, Any]) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for path, operations in document.get("paths", {}).items():
+        if path.startswith("/webhooks/"):
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["200"] = {"description": "Accepted, answered in the provider's own protocol"}
+                responses["204"] = {"description": "Accepted (WeChat Pay), no body"}
+                responses["400"] = {
+                    "description": "Refused: verification or matching failed, changed nothing"
+                }
+                responses["404"] = {"description": "No such route (a target that is not an object id)"}
+            continue
         if not path.startswith("/v1/"):
             continue
         for operation in operations.values():
