@@ -104,11 +104,11 @@ class DeliveryLedger:
             response = self.client.query(
                 TableName=self.table_name,
                 IndexName=GSI2,
-                KeyConditionExpression="#pk = :pk AND #sk <= :due",
+                KeyConditionExpression="#pk = :pk AND #sk < :due",
                 ExpressionAttributeNames={"#pk": GSI2_PARTITION_KEY, "#sk": GSI2_SORT_KEY},
                 ExpressionAttributeValues={
                     ":pk": codec.serialize_value(WorkIndex.due_deliveries(shard)),
-                    ":due": codec.serialize_value(f"{_due_key(now)}~"),
+                    ":due": codec.serialize_value(WorkIndex.due_bound(now)),
                 },
                 Limit=limit,
             )
@@ -160,15 +160,11 @@ class DeliveryLedger:
         if delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
             shard = WorkIndex.shard_of(delivery.id)
             values[GSI2_PARTITION_KEY] = WorkIndex.due_deliveries(shard)
-            values[GSI2_SORT_KEY] = f"{_due_key(delivery.next_attempt_at)}#{delivery.id}"
+            values[GSI2_SORT_KEY] = WorkIndex.due_sort_key(delivery.next_attempt_at, delivery.id)
         elif delivery.status is DeliveryStatus.DEAD_LETTERED:
             values[GSI2_PARTITION_KEY] = WorkIndex.DEAD_DELIVERIES
-            values[GSI2_SORT_KEY] = f"{_due_key(delivery.updated)}#{delivery.id}"
+            values[GSI2_SORT_KEY] = WorkIndex.due_sort_key(delivery.updated, delivery.id)
         return codec.serialize(values)
-
-
-def _due_key(unix_seconds: int) -> str:
-    return f"{max(unix_seconds, 0):012d}"
 
 
 def _attempt_values(attempt: DeliveryAttempt | None) -> dict[str, Any] | None:

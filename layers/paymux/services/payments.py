@@ -184,9 +184,7 @@ class PaymentService(RefundOperations):
     # -- provider notifications -------------------------------------------------------------
 
     def handle_notification(self, channel: Channel, request: ProviderRequest) -> ProviderResponse:
-        """Verify a provider's notification and apply it exactly once; answer in the provider's
-        protocol. A notification that fails verification, names an unknown or another merchant's
-        payment, or carries another amount or currency changes nothing and is refused."""
+        """See `NotificationHandler.handle`: verified, applied once, answered in the provider's protocol."""
         return self.notifications.handle(channel, request)
 
     def apply_payment_state(self, payment: Payment, state: ChannelPaymentState) -> Payment:

@@ -23,8 +23,8 @@ STREAMS_CONFIG = Config(account_id_endpoint_mode="disabled")
 
 @dataclass
 class Clock:
-    """Starts at the real time (ids are ULIDs of the real time, and the status sync finds payments
-    by id), then moves only when a test advances it."""
+    """Starts at the real time (ids are ULIDs of the real time, and `created` filters read an id's
+    time), then moves only when a test advances it."""
 
     now: int = field(default_factory=lambda: int(time.time()))
 
